@@ -1,0 +1,39 @@
+# The front door: `make demo` runs the pipeline on sample data, `make test` is what CI runs.
+CARGO ?= cargo
+BIN := target/release/churn
+SAMPLE := data/sample
+OUT := data/out
+
+.PHONY: demo test check fmt lint build release bench clean-sample
+
+# Release build for the demo: the pipeline is compute-heavy and debug builds are slow.
+release:
+	$(CARGO) build --release --locked
+
+$(SAMPLE)/customers.csv: | release
+	$(BIN) generate --customers 20000 --seed 42 --out $(SAMPLE) --force
+
+demo: release $(SAMPLE)/customers.csv
+	$(BIN) validate --data $(SAMPLE)
+	@mkdir -p $(OUT)
+	$(BIN) features --data $(SAMPLE) --labels --snapshots 3 --out $(OUT)/features.parquet
+	@echo "features written to $(OUT)/features.parquet (training and scoring arrive with the next stages)"
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+# Build the test binaries once, then run them with nextest when it is installed.
+test: fmt lint
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --locked --no-fail-fast; \
+	else \
+		$(CARGO) test --locked --no-fail-fast; \
+	fi
+
+check: test
+
+clean-sample:
+	rm -rf $(SAMPLE) $(OUT)

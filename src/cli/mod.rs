@@ -1,0 +1,151 @@
+//! The command layer: flags as typed (clap), checked once, then a handler per subcommand
+//! that reads like the pipeline. Errors are `anyhow` here, with context naming the file.
+
+mod features;
+mod generate;
+mod validate;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use churn::data::{ColumnMap, LoadOptions};
+use churn::dates;
+
+#[derive(Parser, Debug)]
+#[command(name = "churn", version, about = "Customer-churn prediction: features, models and a ranked at-risk list")]
+struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write a realistic synthetic data set (customers, orders, tickets, surveys).
+    Generate(generate::GenerateArgs),
+    /// Check a data directory against the data contract and summarise it.
+    Validate(validate::ValidateArgs),
+    /// Compute point-in-time features (and optionally labels) for one or more snapshots.
+    Features(features::FeaturesArgs),
+}
+
+/// Where the input tables are and how their columns are named.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Directory holding customers, orders and optionally tickets and surveys
+    /// (each as .csv, .parquet, or a directory of part files).
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Column mapping file: lines like `orders.amount = "total_eur"` (see README).
+    #[arg(long, value_name = "FILE")]
+    columns: Option<PathBuf>,
+    /// Map one column: `--map orders.amount=total_eur` (repeatable).
+    #[arg(long = "map", value_name = "TABLE.COLUMN=NAME")]
+    maps: Vec<String>,
+    /// Drop events of customers missing from the customers table (with a warning)
+    /// instead of refusing the data.
+    #[arg(long)]
+    drop_unknown_customers: bool,
+}
+
+impl DataArgs {
+    fn load_options(&self) -> Result<LoadOptions> {
+        let mut columns = match &self.columns {
+            Some(path) => ColumnMap::read(path)?,
+            None => ColumnMap::default(),
+        };
+        for flag in &self.maps {
+            columns.add_flag(flag)?;
+        }
+        Ok(LoadOptions {
+            columns,
+            drop_unknown_customers: self.drop_unknown_customers,
+        })
+    }
+}
+
+/// Parses `2025-03-01` for clap.
+pub fn parse_date_arg(text: &str) -> std::result::Result<i32, String> {
+    dates::parse_day(text).ok_or_else(|| format!("`{text}` is not a date like 2025-03-01"))
+}
+
+/// How a command talks to the person running it: summaries and warnings on stderr.
+pub struct Ui {
+    quiet: bool,
+}
+
+impl Ui {
+    pub fn info(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", text.as_ref());
+        }
+    }
+
+    pub fn warn(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("warning: {}", text.as_ref());
+        }
+    }
+}
+
+fn configure_threads(threads: Option<usize>) -> Result<()> {
+    let Some(n) = threads else {
+        return Ok(());
+    };
+    if n == 0 {
+        bail!("--threads must be at least 1");
+    }
+    // polars reads this when its pool first starts, which is after this point.
+    std::env::set_var("POLARS_MAX_THREADS", n.to_string());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .context("starting the thread pool")?;
+    Ok(())
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let ui = Ui { quiet: cli.quiet };
+    let result = configure_threads(cli.threads).and_then(|()| match cli.command {
+        Command::Generate(args) => generate::run(args, &ui),
+        Command::Validate(args) => validate::run(args, &ui),
+        Command::Features(args) => features::run(args, &ui),
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {e}");
+            for cause in e.chain().skip(1) {
+                let _ = writeln!(stderr, "  caused by: {cause}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

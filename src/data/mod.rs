@@ -1,0 +1,879 @@
+//! Stage 1, ingest: the four raw tables of a data directory, read with polars, checked
+//! against the data contract (see `schema`), and turned into compact per-customer arrays.
+//!
+//! Input: a directory holding `customers`, `orders` and optionally `tickets` and `surveys`,
+//! each as `<table>.csv`, `<table>.parquet` or a directory `<table>/` of part files.
+//! Output: [`RawTables`], in which customers are numbered `0..n` in file order and every
+//! event table is grouped by that number (CSR offsets) and sorted by time within a
+//! customer. Later stages never see a string id or a bad value.
+//!
+//! Every check runs before anything is returned: [`inspect`] reports all problems found
+//! (for `churn validate`), [`load`] refuses data with any problem and names the file,
+//! column, first row and value of each.
+
+mod mapping;
+mod problem;
+mod read;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{Column, DataFrame, PolarsError};
+use rayon::prelude::*;
+use xxhash_rust::xxh3::{xxh3_128, Xxh3DefaultBuilder};
+
+pub use mapping::{ColumnMap, MappingError};
+pub use problem::{Problem, ProblemKind};
+use read::{Origin, Part};
+
+use crate::dates;
+use crate::schema::{self, Kind, Table};
+
+/// Marks a null in a [`Categorical`]'s codes.
+pub const NULL_CODE: u32 = u32::MAX;
+
+/// A text column coded as integers; `levels` are sorted, so codes are stable.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Categorical {
+    pub codes: Vec<u32>,
+    pub levels: Vec<String>,
+}
+
+impl Categorical {
+    fn from_values(values: Vec<Option<String>>) -> Categorical {
+        let mut levels: Vec<String> = values.iter().flatten().cloned().collect();
+        levels.sort();
+        levels.dedup();
+        let codes = values
+            .iter()
+            .map(|v| match v {
+                Some(v) => levels.binary_search(v).expect("level exists") as u32,
+                None => NULL_CODE,
+            })
+            .collect();
+        Categorical { codes, levels }
+    }
+
+    /// The level of row `idx`, or `None` for a null.
+    pub fn get(&self, idx: usize) -> Option<&str> {
+        let code = self.codes[idx];
+        (code != NULL_CODE).then(|| self.levels[code as usize].as_str())
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Customers {
+    pub ids: Vec<String>,
+    pub signup_day: Vec<i32>,
+    /// `None` when the column is absent.
+    pub segment: Option<Categorical>,
+    pub region: Option<Categorical>,
+    /// `None` when the column is absent; otherwise the explicit cancellation day, if any.
+    pub churned_at: Option<Vec<Option<i32>>>,
+    /// Columns beyond the contract (name, email, ...), as named in the file.
+    pub extra_columns: Vec<String>,
+}
+
+impl Customers {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Event rows grouped by customer: rows `offsets[c]..offsets[c + 1]` belong to customer `c`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Offsets(pub Vec<usize>);
+
+impl Offsets {
+    pub fn of(&self, customer: usize) -> Range<usize> {
+        self.0[customer]..self.0[customer + 1]
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Orders {
+    pub offsets: Offsets,
+    pub day: Vec<i32>,
+    pub amount: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tickets {
+    pub offsets: Offsets,
+    /// Seconds since the epoch.
+    pub created: Vec<i64>,
+    pub resolved: Vec<Option<i64>>,
+    /// Index into [`schema::PRIORITIES`].
+    pub priority: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SurveyKind {
+    Csat,
+    Nps,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Surveys {
+    pub offsets: Offsets,
+    pub at: Vec<i64>,
+    pub kind: Vec<SurveyKind>,
+    pub score: Vec<u8>,
+}
+
+/// The validated input of every later stage.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawTables {
+    pub customers: Customers,
+    pub orders: Orders,
+    /// `None` when the data has no tickets table: ticket features are then null.
+    pub tickets: Option<Tickets>,
+    pub surveys: Option<Surveys>,
+    /// The last day with any order, ticket or survey: the end of the data.
+    pub data_end: i32,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub columns: ColumnMap,
+    /// Drop events of customers missing from the customers table (with a warning)
+    /// instead of refusing the data.
+    pub drop_unknown_customers: bool,
+}
+
+/// What was read, for `churn validate` and for summaries.
+#[derive(Clone, Debug, Default)]
+pub struct TableReport {
+    pub table: Option<Table>,
+    pub files: Vec<PathBuf>,
+    pub rows: usize,
+    /// Range of the table's main date column, as day numbers.
+    pub date_range: Option<(i32, i32)>,
+    /// (column as named in the file, null count), in file order.
+    pub nulls: Vec<(String, usize)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DataReport {
+    pub tables: Vec<TableReport>,
+    pub warnings: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("data directory {0} does not exist")]
+    NoDataDir(PathBuf),
+    #[error("{0} is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("{}", describe_problems(.problems, .dir))]
+    Invalid { dir: PathBuf, problems: Vec<Problem> },
+}
+
+fn describe_problems(problems: &[Problem], dir: &Path) -> String {
+    const SHOWN: usize = 10;
+    let mut text = format!(
+        "the data in {} breaks the data contract ({} problem{}):",
+        dir.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems.iter().take(SHOWN) {
+        text.push_str("\n  - ");
+        text.push_str(&p.to_string());
+    }
+    if problems.len() > SHOWN {
+        text.push_str(&format!(
+            "\n  ... and {} more; `churn validate --data {}` lists them all",
+            problems.len() - SHOWN,
+            dir.display()
+        ));
+    }
+    text
+}
+
+/// Reads and checks the data directory; refuses it if anything is wrong.
+///
+/// # Errors
+/// [`DataError::Invalid`] listing every problem found, or a missing directory.
+pub fn load(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), DataError> {
+    let (tables, report) = read_all(dir, opts)?;
+    if !report.problems.is_empty() {
+        return Err(DataError::Invalid {
+            dir: dir.to_path_buf(),
+            problems: report.problems,
+        });
+    }
+    Ok((tables, report))
+}
+
+/// Runs every check without stopping at the first problem.
+///
+/// # Errors
+/// Only when the directory itself is missing; problems in the data are in the report.
+pub fn inspect(dir: &Path, opts: &LoadOptions) -> Result<DataReport, DataError> {
+    read_all(dir, opts).map(|(_, report)| report)
+}
+
+fn read_all(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), DataError> {
+    if !dir.exists() {
+        return Err(DataError::NoDataDir(dir.to_path_buf()));
+    }
+    if !dir.is_dir() {
+        return Err(DataError::NotADirectory(dir.to_path_buf()));
+    }
+    let mut report = DataReport::default();
+    let mut ctx = Reader {
+        dir,
+        opts,
+        report: &mut report,
+    };
+    let customers = ctx.customers();
+    let index = CustomerIndex::new(&customers);
+    let orders = ctx.orders(&index);
+    let tickets = ctx.tickets(&index);
+    let surveys = ctx.surveys(&index);
+    let data_end = [
+        orders.day.iter().copied().max(),
+        tickets
+            .as_ref()
+            .and_then(|t| t.created.iter().copied().max().map(dates::day_of)),
+        surveys
+            .as_ref()
+            .and_then(|s| s.at.iter().copied().max().map(dates::day_of)),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(0);
+    let tables = RawTables {
+        customers,
+        orders,
+        tickets,
+        surveys,
+        data_end,
+    };
+    Ok((tables, report))
+}
+
+/// Customer id -> customer number; `usable` is false when the customers table itself
+/// failed, so that events are not all reported as unknown customers.
+struct CustomerIndex {
+    map: HashMap<String, u32, Xxh3DefaultBuilder>,
+    n: usize,
+    usable: bool,
+}
+
+impl CustomerIndex {
+    fn new(customers: &Customers) -> CustomerIndex {
+        let mut map = HashMap::with_capacity_and_hasher(customers.len(), Xxh3DefaultBuilder);
+        for (idx, id) in customers.ids.iter().enumerate() {
+            map.entry(id.clone()).or_insert(idx as u32);
+        }
+        CustomerIndex {
+            map,
+            n: customers.len(),
+            usable: !customers.is_empty(),
+        }
+    }
+}
+
+/// One file's columns, under our names.
+struct PartFrame<'a> {
+    part: &'a Part,
+    table: Table,
+    frame: DataFrame,
+    /// Our column name -> the file's name, for columns present in the file.
+    names: HashMap<&'static str, String>,
+}
+
+impl PartFrame<'_> {
+    fn column(&self, ours: &str) -> Option<(&Column, Origin<'_>)> {
+        let theirs = self.names.get(ours)?;
+        let column = self.frame.column(theirs).ok()?;
+        Some((
+            column,
+            Origin {
+                table: self.table,
+                part: self.part,
+                column: theirs,
+            },
+        ))
+    }
+
+    fn height(&self) -> usize {
+        self.frame.height()
+    }
+}
+
+struct Reader<'a> {
+    dir: &'a Path,
+    opts: &'a LoadOptions,
+    report: &'a mut DataReport,
+}
+
+/// Rows with a problem are still pushed (with a placeholder) so that row indexes stay
+/// aligned; the data is refused anyway when any problem exists.
+impl Reader<'_> {
+    /// Locates and reads every part of `table`, calling `each` per part; returns whether
+    /// the table exists. Missing columns, unreadable files and empty tables become problems.
+    fn read_table(
+        &mut self,
+        table: Table,
+        all_columns: bool,
+        mut each: impl FnMut(&PartFrame, &mut Vec<Problem>) -> Result<(), PolarsError>,
+    ) -> bool {
+        let mut table_report = TableReport {
+            table: Some(table),
+            ..TableReport::default()
+        };
+        let parts = match read::locate(self.dir, table) {
+            Ok(Some(parts)) => parts,
+            Ok(None) => {
+                if table.is_required() {
+                    self.report.problems.push(Problem::file_level(
+                        table,
+                        self.dir.join(table.name()),
+                        ProblemKind::MissingTable,
+                    ));
+                } else {
+                    self.report.warnings.push(format!(
+                        "no {table} table in {}: the {table} features will be empty (null)",
+                        self.dir.display()
+                    ));
+                }
+                return false;
+            }
+            Err(problem) => {
+                self.report.problems.push(problem);
+                return false;
+            }
+        };
+        let mut readable = true;
+        for part in &parts {
+            table_report.files.push(part.path.clone());
+            match self.read_part(table, part, all_columns, &mut table_report, &mut each) {
+                Ok(ok) => readable &= ok,
+                Err(e) => {
+                    readable = false;
+                    let why = e.to_string();
+                    let kind = if why.contains("empty") {
+                        ProblemKind::EmptyTable
+                    } else {
+                        ProblemKind::Unreadable(why.lines().next().unwrap_or("").to_string())
+                    };
+                    self.report
+                        .problems
+                        .push(Problem::file_level(table, part.path.clone(), kind));
+                }
+            }
+        }
+        if readable && table_report.rows == 0 {
+            let place = if parts.len() == 1 {
+                parts[0].path.clone()
+            } else {
+                self.dir.join(table.name())
+            };
+            if table.is_required() {
+                self.report
+                    .problems
+                    .push(Problem::file_level(table, place, ProblemKind::EmptyTable));
+            } else {
+                self.report
+                    .warnings
+                    .push(format!("{} has no rows", place.display()));
+            }
+        }
+        self.report.tables.push(table_report);
+        true
+    }
+
+    fn read_part(
+        &mut self,
+        table: Table,
+        part: &Part,
+        all_columns: bool,
+        table_report: &mut TableReport,
+        each: &mut impl FnMut(&PartFrame, &mut Vec<Problem>) -> Result<(), PolarsError>,
+    ) -> Result<bool, PolarsError> {
+        let mut lf = read::scan(part)?;
+        let present = read::column_names(&mut lf)?;
+        let mut names = HashMap::new();
+        let mut wanted = Vec::new();
+        let mut complete = true;
+        for spec in table.columns() {
+            let theirs = self.opts.columns.source_name(table, spec.name);
+            if present.iter().any(|p| p == theirs) {
+                names.insert(spec.name, theirs.to_string());
+                wanted.push(theirs.to_string());
+            } else if spec.required {
+                complete = false;
+                let mut problem = Problem::file_level(table, part.path.clone(), ProblemKind::MissingColumn);
+                problem.column = Some(theirs.to_string());
+                self.report.problems.push(problem);
+            }
+        }
+        if all_columns {
+            for p in &present {
+                if !wanted.contains(p) {
+                    wanted.push(p.clone());
+                }
+            }
+        }
+        let frame = read::read_columns(lf, &wanted)?;
+        table_report.rows += frame.height();
+        for column in frame.get_columns() {
+            let name = column.name().to_string();
+            let nulls = column.null_count();
+            match table_report.nulls.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count += nulls,
+                None => table_report.nulls.push((name, nulls)),
+            }
+        }
+        if !complete {
+            return Ok(false);
+        }
+        let part_frame = PartFrame {
+            part,
+            table,
+            frame,
+            names,
+        };
+        for spec in table.columns() {
+            if !spec.nullable {
+                if let Some((column, origin)) = part_frame.column(spec.name) {
+                    check_no_nulls(column, &origin, &mut self.report.problems);
+                }
+            }
+        }
+        each(&part_frame, &mut self.report.problems)?;
+        Ok(true)
+    }
+
+    fn customers(&mut self) -> Customers {
+        let mut ids = Vec::new();
+        let mut signup_day = Vec::new();
+        let mut segment: Option<Vec<Option<String>>> = None;
+        let mut region: Option<Vec<Option<String>>> = None;
+        let mut churned_at: Option<Vec<Option<i32>>> = None;
+        let mut extra_columns: Vec<String> = Vec::new();
+        let mut seen: HashMap<String, (), Xxh3DefaultBuilder> = HashMap::with_hasher(Xxh3DefaultBuilder);
+        let mut range = DayRange::default();
+        let opts = self.opts;
+        self.read_table(Table::Customers, true, |pf, problems| {
+            let (column, origin) = pf.column(schema::CUSTOMER_ID).expect("required");
+            let mut dup = origin.tally(ProblemKind::DuplicateId);
+            for (row_idx, id) in read::texts(column)?.iter().enumerate() {
+                let id = id.unwrap_or_default().to_string();
+                if seen.insert(id.clone(), ()).is_some() {
+                    dup.hit(row_idx, || id.clone());
+                }
+                ids.push(id);
+            }
+            dup.finish(problems);
+            let (column, origin) = pf.column(schema::SIGNUP_DATE).expect("required");
+            let days = read::days(column, &origin, problems)?;
+            range.extend(&days);
+            signup_day.extend(days.into_iter().map(|d| d.unwrap_or(0)));
+            for (name, slot) in [(schema::SEGMENT, &mut segment), (schema::REGION, &mut region)] {
+                if let Some((column, _)) = pf.column(name) {
+                    let values = slot.get_or_insert_with(Vec::new);
+                    values.extend(read::texts(column)?.iter().map(|v| {
+                        v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+                    }));
+                }
+            }
+            if let Some((column, origin)) = pf.column(schema::CHURNED_AT) {
+                churned_at.get_or_insert_with(Vec::new).extend(read::days(column, &origin, problems)?);
+            }
+            for name in pf.frame.get_column_names() {
+                let name = name.to_string();
+                let is_contract = Table::Customers
+                    .columns()
+                    .iter()
+                    .any(|c| opts.columns.source_name(Table::Customers, c.name) == name);
+                if !is_contract && !extra_columns.contains(&name) {
+                    extra_columns.push(name);
+                }
+            }
+            Ok(())
+        });
+        let n = ids.len();
+        // A column present in only some part files is null in the others.
+        let pad = |values: Option<Vec<Option<String>>>| {
+            values.map(|mut v| {
+                v.resize(n, None);
+                Categorical::from_values(v)
+            })
+        };
+        if let Some(c) = churned_at.as_mut() {
+            c.resize(n, None);
+        }
+        self.set_date_range(Table::Customers, range.0);
+        Customers {
+            ids,
+            signup_day,
+            segment: pad(segment),
+            region: pad(region),
+            churned_at,
+            extra_columns,
+        }
+    }
+
+    fn set_date_range(&mut self, table: Table, range: Option<(i32, i32)>) {
+        if let Some(report) = self.report.tables.iter_mut().find(|r| r.table == Some(table)) {
+            report.date_range = range;
+        }
+    }
+
+    /// Maps a part's customer ids to customer numbers; `None` marks an unknown customer.
+    fn customer_numbers(
+        pf: &PartFrame,
+        index: &CustomerIndex,
+        drop_unknown: bool,
+        problems: &mut Vec<Problem>,
+        dropped: &mut usize,
+    ) -> Result<Vec<Option<u32>>, PolarsError> {
+        let (column, origin) = pf.column(schema::CUSTOMER_ID).expect("required");
+        let mut unknown = origin.tally(ProblemKind::UnknownCustomer);
+        let numbers = read::texts(column)?
+            .iter()
+            .enumerate()
+            .map(|(row_idx, id)| {
+                let id = id?;
+                let number = index.map.get(id).copied();
+                if number.is_none() && index.usable {
+                    if drop_unknown {
+                        *dropped += 1;
+                    } else {
+                        unknown.hit(row_idx, || id.to_string());
+                    }
+                }
+                number
+            })
+            .collect();
+        unknown.finish(problems);
+        Ok(numbers)
+    }
+
+    fn warn_dropped(&mut self, table: Table, dropped: usize) {
+        if dropped > 0 {
+            self.report.warnings.push(format!(
+                "dropped {dropped} {table} row{} of customers missing from the customers table",
+                if dropped == 1 { "" } else { "s" }
+            ));
+        }
+    }
+
+    fn orders(&mut self, index: &CustomerIndex) -> Orders {
+        let mut customer = Vec::new();
+        let mut day = Vec::new();
+        let mut amount = Vec::new();
+        let mut ids = IdHashes::default();
+        let mut dropped = 0;
+        let mut seen_parts: Vec<Part> = Vec::new();
+        let drop_unknown = self.opts.drop_unknown_customers;
+        let mut range = DayRange::default();
+        self.read_table(Table::Orders, false, |pf, problems| {
+            let part_idx = seen_parts.len() as u32;
+            seen_parts.push(pf.part.clone());
+            let numbers = Self::customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
+            let (column, _) = pf.column(schema::ORDER_ID).expect("required");
+            ids.add(column, part_idx)?;
+            let (column, origin) = pf.column(schema::ORDER_DATE).expect("required");
+            let days = read::days(column, &origin, problems)?;
+            range.extend(&days);
+            let (column, origin) = pf.column(schema::AMOUNT).expect("required");
+            let amounts = read::numbers(column, &origin, problems)?;
+            let mut negative = origin.tally(ProblemKind::NegativeAmount);
+            for (row_idx, ((c, d), a)) in numbers.into_iter().zip(days).zip(amounts).enumerate() {
+                if let Some(a) = a.filter(|a| *a < 0.0) {
+                    negative.hit(row_idx, || a.to_string());
+                }
+                if let Some(c) = c {
+                    customer.push(c);
+                    day.push(d.unwrap_or(0));
+                    amount.push(a.unwrap_or(0.0));
+                }
+            }
+            negative.finish(problems);
+            Ok(())
+        });
+        self.warn_dropped(Table::Orders, dropped);
+        ids.check(Table::Orders, schema::ORDER_ID, &seen_parts, self.opts, &mut self.report.problems);
+        self.set_date_range(Table::Orders, range.0);
+        let (offsets, perm) = group(&customer, index.n, |i| i64::from(day[i]));
+        Orders {
+            offsets,
+            day: permute(&day, &perm),
+            amount: permute(&amount, &perm),
+        }
+    }
+
+    fn tickets(&mut self, index: &CustomerIndex) -> Option<Tickets> {
+        let mut customer = Vec::new();
+        let mut created = Vec::new();
+        let mut resolved = Vec::new();
+        let mut priority = Vec::new();
+        let mut ids = IdHashes::default();
+        let mut dropped = 0;
+        let mut seen_parts: Vec<Part> = Vec::new();
+        let drop_unknown = self.opts.drop_unknown_customers;
+        let mut range = DayRange::default();
+        let present = self.read_table(Table::Tickets, false, |pf, problems| {
+            let part_idx = seen_parts.len() as u32;
+            seen_parts.push(pf.part.clone());
+            let numbers = Self::customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
+            let (column, _) = pf.column(schema::TICKET_ID).expect("required");
+            ids.add(column, part_idx)?;
+            let (column, origin) = pf.column(schema::CREATED_AT).expect("required");
+            let created_at = read::timestamps(column, &origin, problems)?;
+            range.extend_seconds(&created_at);
+            let (column, origin) = pf.column(schema::PRIORITY).expect("required");
+            let mut unknown = origin.tally(ProblemKind::UnknownValue(schema::PRIORITIES.join(", ")));
+            let priorities: Vec<u8> = read::texts(column)?
+                .iter()
+                .enumerate()
+                .map(|(row_idx, v)| {
+                    let v = v.unwrap_or_default();
+                    let found = schema::PRIORITIES
+                        .iter()
+                        .position(|p| p.eq_ignore_ascii_case(v.trim()));
+                    if found.is_none() && !v.is_empty() {
+                        unknown.hit(row_idx, || v.to_string());
+                    }
+                    found.unwrap_or(0) as u8
+                })
+                .collect();
+            unknown.finish(problems);
+            let (column, origin) = pf.column(schema::RESOLVED_AT).expect("required");
+            let resolved_at = read::timestamps(column, &origin, problems)?;
+            let mut early = origin.tally(ProblemKind::ResolvedBeforeCreated);
+            for row_idx in 0..pf.height() {
+                if let (Some(c), Some(r)) = (created_at[row_idx], resolved_at[row_idx]) {
+                    if r < c {
+                        early.hit(row_idx, || dates::format_timestamp(r));
+                    }
+                }
+                if let Some(c) = numbers[row_idx] {
+                    customer.push(c);
+                    created.push(created_at[row_idx].unwrap_or(0));
+                    resolved.push(resolved_at[row_idx]);
+                    priority.push(priorities[row_idx]);
+                }
+            }
+            early.finish(problems);
+            Ok(())
+        });
+        if !present {
+            return None;
+        }
+        self.warn_dropped(Table::Tickets, dropped);
+        ids.check(Table::Tickets, schema::TICKET_ID, &seen_parts, self.opts, &mut self.report.problems);
+        self.set_date_range(Table::Tickets, range.0);
+        let (offsets, perm) = group(&customer, index.n, |i| created[i]);
+        Some(Tickets {
+            offsets,
+            created: permute(&created, &perm),
+            resolved: permute(&resolved, &perm),
+            priority: permute(&priority, &perm),
+        })
+    }
+
+    fn surveys(&mut self, index: &CustomerIndex) -> Option<Surveys> {
+        let mut customer = Vec::new();
+        let mut at = Vec::new();
+        let mut kind = Vec::new();
+        let mut score = Vec::new();
+        let mut dropped = 0;
+        let drop_unknown = self.opts.drop_unknown_customers;
+        let mut range = DayRange::default();
+        let present = self.read_table(Table::Surveys, false, |pf, problems| {
+            let numbers = Self::customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
+            let (column, origin) = pf.column(schema::RESPONDED_AT).expect("required");
+            let responded = read::timestamps(column, &origin, problems)?;
+            range.extend_seconds(&responded);
+            let (column, origin) = pf.column(schema::KIND).expect("required");
+            let mut unknown = origin.tally(ProblemKind::UnknownValue(format!("{}, {}", schema::CSAT, schema::NPS)));
+            let kinds: Vec<Option<SurveyKind>> = read::texts(column)?
+                .iter()
+                .enumerate()
+                .map(|(row_idx, v)| {
+                    let v = v.unwrap_or_default();
+                    let k = match v.trim().to_ascii_lowercase().as_str() {
+                        schema::CSAT => Some(SurveyKind::Csat),
+                        schema::NPS => Some(SurveyKind::Nps),
+                        _ => None,
+                    };
+                    if k.is_none() && !v.is_empty() {
+                        unknown.hit(row_idx, || v.to_string());
+                    }
+                    k
+                })
+                .collect();
+            unknown.finish(problems);
+            let (column, origin) = pf.column(schema::SCORE).expect("required");
+            let scores = read::integers(column, &origin, problems)?;
+            let mut csat_range = origin.tally(ProblemKind::OutOfRange("csat scores are 1-10".into()));
+            let mut nps_range = origin.tally(ProblemKind::OutOfRange("nps scores are 0-10".into()));
+            for row_idx in 0..pf.height() {
+                let (tally, (lo, hi)) = match kinds[row_idx] {
+                    Some(SurveyKind::Csat) => (&mut csat_range, schema::CSAT_RANGE),
+                    Some(SurveyKind::Nps) => (&mut nps_range, schema::NPS_RANGE),
+                    None => continue,
+                };
+                if let Some(s) = scores[row_idx].filter(|s| *s < lo || *s > hi) {
+                    tally.hit(row_idx, || s.to_string());
+                }
+                if let Some(c) = numbers[row_idx] {
+                    customer.push(c);
+                    at.push(responded[row_idx].unwrap_or(0));
+                    kind.push(kinds[row_idx].unwrap_or(SurveyKind::Csat));
+                    score.push(scores[row_idx].unwrap_or(0).clamp(0, 10) as u8);
+                }
+            }
+            csat_range.finish(problems);
+            nps_range.finish(problems);
+            Ok(())
+        });
+        if !present {
+            return None;
+        }
+        self.warn_dropped(Table::Surveys, dropped);
+        self.set_date_range(Table::Surveys, range.0);
+        let (offsets, perm) = group(&customer, index.n, |i| at[i]);
+        Some(Surveys {
+            offsets,
+            at: permute(&at, &perm),
+            kind: permute(&kind, &perm),
+            score: permute(&score, &perm),
+        })
+    }
+}
+
+/// The first and last valid day seen.
+#[derive(Default)]
+struct DayRange(Option<(i32, i32)>);
+
+impl DayRange {
+    fn add(&mut self, day: i32) {
+        self.0 = Some(match self.0 {
+            Some((a, b)) => (a.min(day), b.max(day)),
+            None => (day, day),
+        });
+    }
+
+    fn extend(&mut self, days: &[Option<i32>]) {
+        days.iter().flatten().for_each(|&d| self.add(d));
+    }
+
+    fn extend_seconds(&mut self, seconds: &[Option<i64>]) {
+        seconds.iter().flatten().for_each(|&s| self.add(dates::day_of(s)));
+    }
+}
+
+fn check_no_nulls(column: &Column, origin: &Origin, problems: &mut Vec<Problem>) {
+    if column.null_count() == 0 {
+        return;
+    }
+    let mut missing = origin.tally(ProblemKind::MissingValue);
+    for (row_idx, is_null) in column.is_null().iter().enumerate() {
+        if is_null == Some(true) {
+            missing.hit(row_idx, String::new);
+        }
+    }
+    missing.finish(problems);
+}
+
+/// 128-bit hashes of ids with where they came from, to find duplicates across part files
+/// without holding every id string (collisions are astronomically unlikely at 2^-128).
+#[derive(Default)]
+struct IdHashes {
+    entries: Vec<(u128, u32, u32)>,
+}
+
+impl IdHashes {
+    fn add(&mut self, column: &Column, part_idx: u32) -> Result<(), PolarsError> {
+        for (row_idx, id) in read::texts(column)?.iter().enumerate() {
+            if let Some(id) = id {
+                self.entries.push((xxh3_128(id.as_bytes()), part_idx, row_idx as u32));
+            }
+        }
+        Ok(())
+    }
+
+    fn check(mut self, table: Table, column: &'static str, parts: &[Part], opts: &LoadOptions, problems: &mut Vec<Problem>) {
+        self.entries.par_sort_unstable();
+        let mut first: Option<(u32, u32)> = None;
+        let mut count = 0;
+        for pair in self.entries.windows(2) {
+            if pair[0].0 == pair[1].0 {
+                count += 1;
+                let at = (pair[1].1, pair[1].2);
+                if first.is_none_or(|f| at < f) {
+                    first = Some(at);
+                }
+            }
+        }
+        let Some((part_idx, row_idx)) = first else {
+            return;
+        };
+        let part = &parts[part_idx as usize];
+        let theirs = opts.columns.source_name(table, column).to_string();
+        // Only on failure: read the id back to show it.
+        let value = read::scan(part)
+            .and_then(|lf| read::read_columns(lf, std::slice::from_ref(&theirs)))
+            .ok()
+            .and_then(|df| {
+                let column = df.get_columns().first()?.clone();
+                let text = read::texts(&column).ok()?;
+                text.get(row_idx as usize).map(str::to_string)
+            });
+        problems.push(Problem {
+            table,
+            file: part.path.clone(),
+            column: Some(theirs),
+            kind: ProblemKind::DuplicateId,
+            first_row: Some(row_idx as usize + 1),
+            first_value: value,
+            count,
+            is_csv: part.format == read::Format::Csv,
+        });
+    }
+}
+
+/// Groups rows by customer (a counting sort) and orders each group by `key`, keeping file
+/// order for equal keys. Returns the offsets and the permutation to apply to each column.
+fn group(customer: &[u32], n_customers: usize, key: impl Fn(usize) -> i64 + Sync) -> (Offsets, Vec<u32>) {
+    let mut offsets = vec![0usize; n_customers + 1];
+    for &c in customer {
+        offsets[c as usize + 1] += 1;
+    }
+    for i in 0..n_customers {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut next = offsets.clone();
+    let mut perm = vec![0u32; customer.len()];
+    for (row, &c) in customer.iter().enumerate() {
+        perm[next[c as usize]] = row as u32;
+        next[c as usize] += 1;
+    }
+    let mut chunks: Vec<&mut [u32]> = Vec::with_capacity(n_customers);
+    let mut rest = perm.as_mut_slice();
+    for c in 0..n_customers {
+        let (head, tail) = rest.split_at_mut(offsets[c + 1] - offsets[c]);
+        chunks.push(head);
+        rest = tail;
+    }
+    chunks.into_par_iter().for_each(|rows| rows.sort_by_key(|&r| (key(r as usize), r)));
+    (Offsets(offsets), perm)
+}
+
+fn permute<T: Clone>(values: &[T], perm: &[u32]) -> Vec<T> {
+    perm.iter().map(|&i| values[i as usize].clone()).collect()
+}

@@ -1,0 +1,280 @@
+//! Finding a table's files in the data directory and reading them with polars' lazy
+//! scanners, then turning polars columns into plain typed vectors. CSV is read with every
+//! column as text so that a bad value can be quoted back to the user exactly; Parquet
+//! columns keep their types (date, timestamp, number or text all work).
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::problem::{Problem, ProblemKind, Tally};
+use crate::dates;
+use crate::schema::Table;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    fn of(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+}
+
+/// One file of a table: a whole table or one part of a directory of parts.
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub path: PathBuf,
+    pub format: Format,
+}
+
+/// Finds `<table>.csv`, `<table>.parquet` or `<table>/` in `dir`. `Ok(None)` means no
+/// file at all; problems are returned for files that are there but unusable.
+pub fn locate(dir: &Path, table: Table) -> Result<Option<Vec<Part>>, Problem> {
+    let name = table.name();
+    let mut found: Vec<PathBuf> = Vec::new();
+    let mut wrong_format: Option<PathBuf> = None;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Problem::file_level(table, dir.to_path_buf(), ProblemKind::Unreadable(e.to_string()))
+    })?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if file_name == name && path.is_dir() {
+            found.push(path);
+        } else if path.file_stem().and_then(|s| s.to_str()) == Some(name) && path.is_file() {
+            if Format::of(&path).is_some() {
+                found.push(path);
+            } else {
+                wrong_format = Some(path);
+            }
+        }
+    }
+    match found.len() {
+        0 => match wrong_format {
+            Some(path) => Err(Problem::file_level(table, path, ProblemKind::NotCsvOrParquet)),
+            None => Ok(None),
+        },
+        1 => {
+            let path = found.pop().expect("one path");
+            if path.is_dir() {
+                list_parts(table, &path).map(Some)
+            } else {
+                let format = Format::of(&path).expect("checked extension");
+                Ok(Some(vec![Part { path, format }]))
+            }
+        }
+        _ => {
+            let names: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+            Err(Problem::file_level(
+                table,
+                dir.to_path_buf(),
+                ProblemKind::Unreadable(format!(
+                    "table {table} is given more than once ({}); keep one",
+                    names.join(", ")
+                )),
+            ))
+        }
+    }
+}
+
+fn list_parts(table: Table, dir: &Path) -> Result<Vec<Part>, Problem> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Problem::file_level(table, dir.to_path_buf(), ProblemKind::Unreadable(e.to_string()))
+    })?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let mut parts = Vec::new();
+    for path in paths {
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // Markers such as _SUCCESS and hidden files are written by many exporters.
+        if file_name.starts_with('.') || file_name.starts_with('_') || path.is_dir() {
+            continue;
+        }
+        match Format::of(&path) {
+            Some(format) => parts.push(Part { path, format }),
+            None => return Err(Problem::file_level(table, path, ProblemKind::NotCsvOrParquet)),
+        }
+    }
+    if parts.is_empty() {
+        return Err(Problem::file_level(table, dir.to_path_buf(), ProblemKind::EmptyTable));
+    }
+    Ok(parts)
+}
+
+/// A lazy scan of one file. CSV columns are all read as text.
+pub fn scan(part: &Part) -> PolarsResult<LazyFrame> {
+    let path = part.path.to_str().ok_or_else(|| {
+        polars_err!(ComputeError: "path is not valid UTF-8: {}", part.path.display())
+    })?;
+    match part.format {
+        Format::Csv => LazyCsvReader::new(PlRefPath::new(path))
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish(),
+        Format::Parquet => LazyFrame::scan_parquet(PlRefPath::new(path), ScanArgsParquet::default()),
+    }
+}
+
+/// The column names of a file, from its header or metadata.
+pub fn column_names(lf: &mut LazyFrame) -> PolarsResult<Vec<String>> {
+    Ok(lf
+        .collect_schema()?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect())
+}
+
+/// Reads the named columns of a file.
+pub fn read_columns(lf: LazyFrame, names: &[String]) -> PolarsResult<DataFrame> {
+    let exprs: Vec<Expr> = names.iter().map(|n| col(n.as_str())).collect();
+    lf.select(exprs).collect()
+}
+
+/// Where values come from, for error messages.
+pub struct Origin<'a> {
+    pub table: Table,
+    pub part: &'a Part,
+    pub column: &'a str,
+}
+
+impl Origin<'_> {
+    pub fn tally(&self, kind: ProblemKind) -> Tally {
+        Tally::new(
+            self.table,
+            &self.part.path,
+            self.column,
+            kind,
+            self.part.format == Format::Csv,
+        )
+    }
+}
+
+/// The column as text (numbers as their decimal form); nulls stay null.
+pub fn texts(column: &Column) -> PolarsResult<StringChunked> {
+    match column.dtype() {
+        DataType::String => Ok(column.str()?.clone()),
+        _ => Ok(column.cast(&DataType::String)?.str()?.clone()),
+    }
+}
+
+fn seconds_per_unit(unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Nanoseconds => 1_000_000_000,
+        TimeUnit::Microseconds => 1_000_000,
+        TimeUnit::Milliseconds => 1_000,
+    }
+}
+
+/// Timestamps in seconds. Dates mean midnight; text is parsed as ISO 8601.
+pub fn timestamps(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsResult<Vec<Option<i64>>> {
+    match column.dtype() {
+        DataType::Date => Ok(column
+            .date()?
+            .physical()
+            .iter()
+            .map(|d| d.map(|d| i64::from(d) * dates::SECONDS_PER_DAY))
+            .collect()),
+        DataType::Datetime(unit, _) => {
+            let per = seconds_per_unit(*unit);
+            Ok(column
+                .datetime()?
+                .physical()
+                .iter()
+                .map(|v| v.map(|v| v.div_euclid(per)))
+                .collect())
+        }
+        _ => {
+            let mut bad = origin.tally(ProblemKind::BadDate);
+            let text = texts(column)?;
+            let parsed = text
+                .iter()
+                .enumerate()
+                .map(|(row_idx, v)| {
+                    let v = v?;
+                    let parsed = dates::parse_timestamp(v);
+                    if parsed.is_none() {
+                        bad.hit(row_idx, || v.to_string());
+                    }
+                    parsed
+                })
+                .collect();
+            bad.finish(out);
+            Ok(parsed)
+        }
+    }
+}
+
+/// Dates as day numbers; a timestamp is truncated to its day.
+pub fn days(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsResult<Vec<Option<i32>>> {
+    if column.dtype() == &DataType::Date {
+        return Ok(column.date()?.physical().iter().collect());
+    }
+    Ok(timestamps(column, origin, out)?
+        .into_iter()
+        .map(|s| s.map(dates::day_of))
+        .collect())
+}
+
+/// Finite numbers. Text is parsed; anything else that is not numeric is a problem.
+pub fn numbers(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsResult<Vec<Option<f64>>> {
+    if column.dtype().is_primitive_numeric() {
+        return Ok(column.cast(&DataType::Float64)?.f64()?.iter().collect());
+    }
+    let mut bad = origin.tally(ProblemKind::BadNumber);
+    let text = texts(column)?;
+    let parsed = text
+        .iter()
+        .enumerate()
+        .map(|(row_idx, v)| {
+            let v = v?;
+            match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => Some(x),
+                _ => {
+                    bad.hit(row_idx, || v.to_string());
+                    None
+                }
+            }
+        })
+        .collect();
+    bad.finish(out);
+    Ok(parsed)
+}
+
+/// Whole numbers; `7.0` is accepted, `7.5` is not.
+pub fn integers(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsResult<Vec<Option<i64>>> {
+    if column.dtype().is_integer() {
+        return Ok(column.cast(&DataType::Int64)?.i64()?.iter().collect());
+    }
+    let mut bad = origin.tally(ProblemKind::BadInteger);
+    let text = texts(column)?;
+    let parsed = text
+        .iter()
+        .enumerate()
+        .map(|(row_idx, v)| {
+            let v = v?;
+            let t = v.trim();
+            let x = t.parse::<i64>().ok().or_else(|| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.fract() == 0.0 && x.abs() < 1e15)
+                    .map(|x| x as i64)
+            });
+            if x.is_none() {
+                bad.hit(row_idx, || v.to_string());
+            }
+            x
+        })
+        .collect();
+    bad.finish(out);
+    Ok(parsed)
+}

@@ -1,0 +1,63 @@
+//! The feature frame as a polars table, for writing to CSV or Parquet and for a person to
+//! read: ids instead of customer numbers, dates instead of day numbers, whole-number
+//! features as integers, and nulls where a value is unknown.
+
+use polars::prelude::*;
+
+use super::FeatureFrame;
+use crate::data::{Categorical, Customers};
+use crate::schema::features::{CHURNED, CUSTOMER_ID, NUMERIC, REGION, SEGMENT, SNAPSHOT};
+
+/// Features whose values are whole numbers (counts, days, scores).
+const FRACTIONAL: [&str; 6] = [
+    "spend_90d",
+    "spend_365d",
+    "avg_order_value_365d",
+    "order_trend",
+    "mean_days_between_orders",
+    "mean_resolution_hours_365d",
+];
+
+fn categorical(name: &str, c: &Categorical) -> Column {
+    let values: StringChunked = (0..c.codes.len()).map(|i| c.get(i)).collect();
+    values.with_name(name.into()).into_column()
+}
+
+/// Columns: `snapshot, customer_id`, the numeric features, `segment, region`, and
+/// `churned` when labels are given (one per row).
+pub fn to_dataframe(
+    frame: &FeatureFrame,
+    customers: &Customers,
+    labels: Option<&[bool]>,
+) -> PolarsResult<DataFrame> {
+    let n = frame.n_rows();
+    let mut columns = Vec::with_capacity(NUMERIC.len() + 5);
+    let snapshot = Int32Chunked::from_vec(SNAPSHOT.into(), frame.snapshot.clone()).into_date();
+    columns.push(snapshot.into_column());
+    let ids: StringChunked = frame
+        .customer
+        .iter()
+        .map(|&c| Some(customers.ids[c as usize].as_str()))
+        .collect();
+    columns.push(ids.with_name(CUSTOMER_ID.into()).into_column());
+    for (name, values) in NUMERIC.iter().zip(&frame.numeric) {
+        let column = if FRACTIONAL.contains(name) {
+            let values: Float64Chunked = values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
+            values.with_name((*name).into()).into_column()
+        } else {
+            let values: Int64Chunked = values
+                .iter()
+                .map(|v| (!v.is_nan()).then_some(*v as i64))
+                .collect();
+            values.with_name((*name).into()).into_column()
+        };
+        columns.push(column);
+    }
+    columns.push(categorical(SEGMENT, &frame.segment));
+    columns.push(categorical(REGION, &frame.region));
+    if let Some(labels) = labels {
+        let labels = BooleanChunked::from_slice(CHURNED.into(), labels);
+        columns.push(labels.into_column());
+    }
+    DataFrame::new(n, columns)
+}

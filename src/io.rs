@@ -1,0 +1,86 @@
+//! Writing outputs so that a failure never leaves a half-written file: everything is
+//! written to a temporary file beside the target and renamed over it only when complete.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Polars { path: PathBuf, source: PolarsError },
+    #[error("cannot write {0}: the output must end in .csv or .parquet")]
+    UnknownFormat(PathBuf),
+}
+
+/// Output formats of tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+}
+
+impl TableFormat {
+    pub fn of(path: &Path) -> Option<TableFormat> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(TableFormat::Csv),
+            "parquet" => Some(TableFormat::Parquet),
+            _ => None,
+        }
+    }
+}
+
+/// Calls `write` with a buffered temporary file in the target's directory, then renames
+/// it to `path`. On any error the temporary file is removed and `path` is untouched.
+pub fn write_atomically<E>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> Result<(), E>,
+) -> Result<(), WriteError>
+where
+    E: Into<WriteError>,
+{
+    let io_err = |source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(io_err)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".churn-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_err)?;
+    {
+        let mut out = BufWriter::new(tmp.as_file());
+        write(&mut out).map_err(Into::into)?;
+        out.flush().map_err(io_err)?;
+    }
+    tmp.as_file().sync_all().map_err(io_err)?;
+    tmp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(())
+}
+
+/// Writes a table as CSV or Parquet, chosen by the extension of `path`.
+pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), WriteError> {
+    let format = TableFormat::of(path).ok_or_else(|| WriteError::UnknownFormat(path.to_path_buf()))?;
+    let polars_err = |source| WriteError::Polars {
+        path: path.to_path_buf(),
+        source,
+    };
+    write_atomically(path, |out| {
+        match format {
+            TableFormat::Csv => CsvWriter::new(out).include_header(true).finish(df).map_err(polars_err),
+            TableFormat::Parquet => ParquetWriter::new(out).finish(df).map(|_| ()).map_err(polars_err),
+        }
+    })
+}

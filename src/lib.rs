@@ -1,0 +1,15 @@
+//! `churn`: customer-churn prediction from raw tables to a ranked at-risk list.
+//!
+//! The stages, in the order data flows through them (each imports only earlier ones):
+//! [`data`] (ingest and validate) -> [`features`] (point-in-time features) -> [`labels`]
+//! -> [`matrix`] (the design matrix). [`generate`] makes realistic data to run on;
+//! [`schema`] holds the data contract's names; [`dates`] and [`io`] are shared helpers.
+
+pub mod data;
+pub mod dates;
+pub mod features;
+pub mod generate;
+pub mod io;
+pub mod labels;
+pub mod matrix;
+pub mod schema;

@@ -1,0 +1,160 @@
+//! Stage 4, matrix: a feature frame as an `ndarray` design matrix with a fixed, named
+//! column order, ready for the trainers.
+//!
+//! Input: a [`FeatureFrame`] (and optionally its labels). Output: a [`DesignMatrix`].
+//! The encoding is learned once by [`MatrixSpec::fit`] on training rows and then applied
+//! unchanged to any frame by [`MatrixSpec::transform`], so training and scoring see the
+//! same columns in the same order:
+//! 1. the numeric features in `schema::features::NUMERIC` order, unknown values replaced
+//!    by the training median;
+//! 2. an indicator `<feature>_missing` (1 = was unknown) for every numeric feature that had
+//!    unknown values in training;
+//! 3. one-hot columns `segment=<level>` for each level seen in training, and
+//!    `segment=other` for unseen levels and nulls (never an error); likewise `region`.
+
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::data::Categorical;
+use crate::features::FeatureFrame;
+use crate::schema::features::{CATEGORICAL, NUMERIC};
+
+/// Suffix of missing-value indicator columns.
+pub const MISSING_SUFFIX: &str = "_missing";
+/// The level that collects unseen categories and nulls.
+pub const OTHER_LEVEL: &str = "other";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MatrixSpec {
+    /// Numeric feature names, in matrix order.
+    pub numeric: Vec<String>,
+    /// Training median of each numeric feature (0 when it was never known).
+    pub medians: Vec<f64>,
+    /// Whether the feature gets a missing-value indicator column.
+    pub indicators: Vec<bool>,
+    /// (categorical feature, its training levels in sorted order).
+    pub categories: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesignMatrix {
+    /// Rows = frame rows, columns = `feature_names`.
+    pub x: Array2<f64>,
+    /// Labels (`true` = churned) when they were given.
+    pub y: Option<Array1<bool>>,
+    pub feature_names: Vec<String>,
+}
+
+/// Median of the known (non-NaN) values.
+fn median(values: &[f64]) -> Option<f64> {
+    let mut known: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    if known.is_empty() {
+        return None;
+    }
+    known.sort_by(f64::total_cmp);
+    let mid = known.len() / 2;
+    Some(if known.len() % 2 == 0 {
+        (known[mid - 1] + known[mid]) / 2.0
+    } else {
+        known[mid]
+    })
+}
+
+impl MatrixSpec {
+    /// Learns medians, indicators and vocabularies from `frame` (the training rows).
+    pub fn fit(frame: &FeatureFrame) -> MatrixSpec {
+        let mut medians = Vec::with_capacity(NUMERIC.len());
+        let mut indicators = Vec::with_capacity(NUMERIC.len());
+        for values in &frame.numeric {
+            medians.push(median(values).unwrap_or(0.0));
+            indicators.push(values.iter().any(|v| v.is_nan()));
+        }
+        let categories = CATEGORICAL
+            .iter()
+            .zip([&frame.segment, &frame.region])
+            .map(|(name, c)| (name.to_string(), used_levels(c)))
+            .collect();
+        MatrixSpec {
+            numeric: NUMERIC.iter().map(|s| s.to_string()).collect(),
+            medians,
+            indicators,
+            categories,
+        }
+    }
+
+    /// The matrix's column names, in order.
+    pub fn feature_names(&self) -> Vec<String> {
+        let mut names = self.numeric.clone();
+        for (name, on) in self.numeric.iter().zip(&self.indicators) {
+            if *on {
+                names.push(format!("{name}{MISSING_SUFFIX}"));
+            }
+        }
+        for (name, levels) in &self.categories {
+            for level in levels.iter().map(String::as_str).chain([OTHER_LEVEL]) {
+                names.push(format!("{name}={level}"));
+            }
+        }
+        names
+    }
+
+    /// Encodes `frame` with this spec. `labels`, if given, must have one entry per row.
+    pub fn transform(&self, frame: &FeatureFrame, labels: Option<&[bool]>) -> DesignMatrix {
+        let names = self.feature_names();
+        let n = frame.n_rows();
+        let mut x = Array2::<f64>::zeros((n, names.len()));
+        let mut col = 0;
+        for (j, values) in frame.numeric.iter().enumerate() {
+            for (row, v) in values.iter().enumerate() {
+                x[[row, col]] = if v.is_nan() { self.medians[j] } else { *v };
+            }
+            col += 1;
+        }
+        for (j, values) in frame.numeric.iter().enumerate() {
+            if self.indicators[j] {
+                for (row, v) in values.iter().enumerate() {
+                    x[[row, col]] = if v.is_nan() { 1.0 } else { 0.0 };
+                }
+                col += 1;
+            }
+        }
+        for ((_, levels), c) in self.categories.iter().zip([&frame.segment, &frame.region]) {
+            // Map the frame's codes to this spec's columns once, not per row.
+            let column_of: Vec<usize> = c
+                .levels
+                .iter()
+                .map(|l| levels.binary_search(l).unwrap_or(levels.len()))
+                .collect();
+            for row in 0..n {
+                let code = c.codes[row];
+                let k = column_of.get(code as usize).copied().unwrap_or(levels.len());
+                x[[row, col + k]] = 1.0;
+            }
+            col += levels.len() + 1;
+        }
+        debug_assert_eq!(col, names.len());
+        DesignMatrix {
+            x,
+            y: labels.map(|l| Array1::from(l.to_vec())),
+            feature_names: names,
+        }
+    }
+}
+
+fn used_levels(c: &Categorical) -> Vec<String> {
+    let mut used = vec![false; c.levels.len()];
+    for &code in &c.codes {
+        if let Some(u) = used.get_mut(code as usize) {
+            *u = true;
+        }
+    }
+    c.levels
+        .iter()
+        .zip(used)
+        .filter(|(_, u)| *u)
+        .map(|(l, _)| l.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,67 @@
+use super::*;
+use crate::data::NULL_CODE;
+
+const NAN: f64 = f64::NAN;
+
+/// A frame with `rows` rows where numeric feature 0 is `first`, feature 1 is all NaN and
+/// the others are 1.0; segments by code into levels a, b, c.
+fn frame(first: &[f64], segment_codes: &[u32]) -> FeatureFrame {
+    let n = first.len();
+    let mut numeric = vec![vec![1.0; n]; NUMERIC.len()];
+    numeric[0] = first.to_vec();
+    numeric[1] = vec![NAN; n];
+    FeatureFrame {
+        customer: (0..n as u32).collect(),
+        snapshot: vec![0; n],
+        numeric,
+        segment: Categorical {
+            codes: segment_codes.to_vec(),
+            levels: vec!["a".into(), "b".into(), "c".into()],
+        },
+        region: Categorical {
+            codes: vec![NULL_CODE; n],
+            levels: vec![],
+        },
+        populations: vec![],
+    }
+}
+
+#[test]
+fn medians_indicators_and_one_hot() {
+    let train = frame(&[4.0, NAN, 1.0, 10.0], &[0, 1, 1, NULL_CODE]);
+    let spec = MatrixSpec::fit(&train);
+    // Median of 1, 4, 10 is 4; the all-unknown feature imputes 0.
+    assert_eq!(spec.medians[0], 4.0);
+    assert_eq!(spec.medians[1], 0.0);
+    assert_eq!(spec.medians[2], 1.0);
+    assert_eq!(spec.indicators[..3], [true, true, false]);
+    // Level c never occurs in training, so it gets no column of its own.
+    assert_eq!(spec.categories[0], ("segment".to_string(), vec!["a".to_string(), "b".to_string()]));
+
+    let names = spec.feature_names();
+    let n_numeric = NUMERIC.len();
+    assert_eq!(names[0], "recency_days");
+    assert_eq!(names[n_numeric], "recency_days_missing");
+    assert_eq!(names[n_numeric + 1], "tenure_days_missing");
+    assert_eq!(
+        names[n_numeric + 2..],
+        ["segment=a", "segment=b", "segment=other", "region=other"]
+    );
+
+    let scored = frame(&[NAN, 7.0], &[2, 0]);
+    let m = spec.transform(&scored, Some(&[true, false]));
+    assert_eq!(m.x.ncols(), names.len());
+    let row0 = m.x.row(0).to_vec();
+    let row1 = m.x.row(1).to_vec();
+    assert_eq!(row0[0], 4.0, "unknown value takes the training median");
+    assert_eq!(row1[0], 7.0);
+    assert_eq!(row0[n_numeric..], [1.0, 1.0, 0.0, 0.0, 1.0, 1.0], "unseen level c goes to other");
+    assert_eq!(row1[n_numeric..], [0.0, 1.0, 1.0, 0.0, 0.0, 1.0]);
+    assert_eq!(m.y.unwrap().to_vec(), vec![true, false]);
+}
+
+#[test]
+fn even_count_median_is_the_mean_of_the_middle_two() {
+    assert_eq!(median(&[3.0, 1.0, NAN, 2.0, 10.0]), Some(2.5));
+    assert_eq!(median(&[NAN]), None);
+}

@@ -1,0 +1,8 @@
+//! Integration tests, built as one binary (one link instead of one per file).
+
+mod bad_input;
+mod features;
+mod generator;
+mod labels;
+mod leakage;
+mod support;
