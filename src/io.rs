@@ -72,15 +72,20 @@ where
 
 /// Writes a table as CSV or Parquet, chosen by the extension of `path`.
 pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), WriteError> {
-    let format = TableFormat::of(path).ok_or_else(|| WriteError::UnknownFormat(path.to_path_buf()))?;
+    let format =
+        TableFormat::of(path).ok_or_else(|| WriteError::UnknownFormat(path.to_path_buf()))?;
     let polars_err = |source| WriteError::Polars {
         path: path.to_path_buf(),
         source,
     };
-    write_atomically(path, |out| {
-        match format {
-            TableFormat::Csv => CsvWriter::new(out).include_header(true).finish(df).map_err(polars_err),
-            TableFormat::Parquet => ParquetWriter::new(out).finish(df).map(|_| ()).map_err(polars_err),
-        }
+    write_atomically(path, |out| match format {
+        TableFormat::Csv => CsvWriter::new(out)
+            .include_header(true)
+            .finish(df)
+            .map_err(polars_err),
+        TableFormat::Parquet => ParquetWriter::new(out)
+            .finish(df)
+            .map(|_| ())
+            .map_err(polars_err),
     })
 }

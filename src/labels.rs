@@ -58,7 +58,9 @@ pub enum LabelError {
         horizon_days: i32,
         data_end: i32,
     },
-    #[error("--label cancellation needs a churned_at column in the customers table, and it has none")]
+    #[error(
+        "--label cancellation needs a churned_at column in the customers table, and it has none"
+    )]
     NoCancellationColumn,
     #[error("the horizon must be at least one day, got {0}")]
     BadHorizon(i32),
@@ -74,7 +76,11 @@ pub fn latest_labelable(raw: &RawTables, horizon_days: i32) -> i32 {
 /// # Errors
 /// A snapshot whose window runs past the data, a non-positive horizon, or a cancellation
 /// label without `churned_at`.
-pub fn build(raw: &RawTables, frame: &FeatureFrame, spec: LabelSpec) -> Result<Vec<bool>, LabelError> {
+pub fn build(
+    raw: &RawTables,
+    frame: &FeatureFrame,
+    spec: LabelSpec,
+) -> Result<Vec<bool>, LabelError> {
     let h = spec.horizon_days;
     if h < 1 {
         return Err(LabelError::BadHorizon(h));
@@ -98,7 +104,8 @@ pub fn build(raw: &RawTables, frame: &FeatureFrame, spec: LabelSpec) -> Result<V
         .map(|(&c, &t)| {
             let c = c as usize;
             let days = &raw.orders.day[raw.orders.offsets.of(c)];
-            let inactive = days.partition_point(|&d| d <= t) == days.partition_point(|&d| d <= t + h);
+            let inactive =
+                days.partition_point(|&d| d <= t) == days.partition_point(|&d| d <= t + h);
             let cancelled = raw
                 .customers
                 .churned_at

@@ -53,7 +53,7 @@ fn median(values: &[f64]) -> Option<f64> {
     }
     known.sort_by(f64::total_cmp);
     let mid = known.len() / 2;
-    Some(if known.len() % 2 == 0 {
+    Some(if known.len().is_multiple_of(2) {
         (known[mid - 1] + known[mid]) / 2.0
     } else {
         known[mid]
@@ -127,7 +127,10 @@ impl MatrixSpec {
                 .collect();
             for row in 0..n {
                 let code = c.codes[row];
-                let k = column_of.get(code as usize).copied().unwrap_or(levels.len());
+                let k = column_of
+                    .get(code as usize)
+                    .copied()
+                    .unwrap_or(levels.len());
                 x[[row, col + k]] = 1.0;
             }
             col += levels.len() + 1;

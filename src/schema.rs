@@ -12,7 +12,12 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [Table::Customers, Table::Orders, Table::Tickets, Table::Surveys];
+    pub const ALL: [Table; 4] = [
+        Table::Customers,
+        Table::Orders,
+        Table::Tickets,
+        Table::Surveys,
+    ];
 
     /// The file stem: `orders` for `orders.csv`, `orders.parquet` or `orders/`.
     pub fn name(self) -> &'static str {

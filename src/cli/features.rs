@@ -80,7 +80,9 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
     }
     let spec = LabelSpec {
         horizon_days: s.horizon_days,
-        definition: s.label.map_or_else(|| LabelDefinition::default_for(&raw), Into::into),
+        definition: s
+            .label
+            .map_or_else(|| LabelDefinition::default_for(&raw), Into::into),
     };
     let latest = if args.labels {
         labels::latest_labelable(&raw, s.horizon_days)
@@ -88,7 +90,9 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         raw.data_end
     };
     let as_of = s.as_of.unwrap_or(latest);
-    let dates: Vec<i32> = (0..s.snapshots as i32).map(|k| as_of - k * s.step_days).collect();
+    let dates: Vec<i32> = (0..s.snapshots as i32)
+        .map(|k| as_of - k * s.step_days)
+        .collect();
     let frame = features::build(
         &raw,
         &dates,
@@ -142,7 +146,10 @@ fn summary(frame: &FeatureFrame, labels: Option<&[bool]>, spec: LabelSpec) -> St
         "nps_last",
     ] {
         let (mean, known) = stat(name);
-        text.push_str(&format!("\n  {name:<16} {mean:>10.2}  {:>5.1}%", known * 100.0));
+        text.push_str(&format!(
+            "\n  {name:<16} {mean:>10.2}  {:>5.1}%",
+            known * 100.0
+        ));
     }
     if let Some(labels) = labels {
         let churned = labels.iter().filter(|&&l| l).count();

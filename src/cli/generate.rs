@@ -9,7 +9,9 @@ use clap::{Args, ValueEnum};
 
 use super::{parse_date_arg, Ui};
 use churn::dates::{format_day, parse_day};
-use churn::generate::{self, sim::SimConfig, GenerateConfig, DEFAULT_END, DEFAULT_SEED, DEFAULT_START};
+use churn::generate::{
+    self, sim::SimConfig, GenerateConfig, DEFAULT_END, DEFAULT_SEED, DEFAULT_START,
+};
 use churn::io::TableFormat;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -16,7 +16,11 @@ use churn::data::{ColumnMap, LoadOptions};
 use churn::dates;
 
 #[derive(Parser, Debug)]
-#[command(name = "churn", version, about = "Customer-churn prediction: features, models and a ranked at-risk list")]
+#[command(
+    name = "churn",
+    version,
+    about = "Customer-churn prediction: features, models and a ranked at-risk list"
+)]
 struct Cli {
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]
@@ -118,7 +122,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let ui = Ui { quiet: cli.quiet };

@@ -43,9 +43,17 @@ fn render(report: &DataReport) -> String {
             out.push_str(&format!(", {} to {}", format_day(a), format_day(b)));
         }
         let files = table.files.len();
-        out.push_str(&format!(" ({} file{})\n", files, if files == 1 { "" } else { "s" }));
+        out.push_str(&format!(
+            " ({} file{})\n",
+            files,
+            if files == 1 { "" } else { "s" }
+        ));
         for (column, nulls) in &table.nulls {
-            let share = if table.rows == 0 { 0.0 } else { *nulls as f64 / table.rows as f64 };
+            let share = if table.rows == 0 {
+                0.0
+            } else {
+                *nulls as f64 / table.rows as f64
+            };
             out.push_str(&format!("  {column:<24} nulls {:>6.2}%\n", share * 100.0));
         }
         let problems: Vec<_> = report.problems.iter().filter(|p| p.table == name).collect();

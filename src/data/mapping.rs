@@ -86,9 +86,11 @@ impl ColumnMap {
             line: line_no,
             message,
         };
-        let (key, value) = line
-            .split_once('=')
-            .ok_or_else(|| syntax(format!("expected `table.column = \"name\"`, found `{line}`")))?;
+        let (key, value) = line.split_once('=').ok_or_else(|| {
+            syntax(format!(
+                "expected `table.column = \"name\"`, found `{line}`"
+            ))
+        })?;
         let key = key.trim();
         let value = value.trim().trim_matches('"').trim();
         let (table, column) = match key.split_once('.') {
@@ -163,10 +165,16 @@ mod tests {
         let err = ColumnMap::default()
             .parse("[orders]\nprice = \"p\"\n", "map.toml")
             .unwrap_err();
-        assert!(err.to_string().starts_with("map.toml: line 2: table orders has no column `price`"));
-        let err = ColumnMap::default().parse("amount = \"x\"", "m").unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("map.toml: line 2: table orders has no column `price`"));
+        let err = ColumnMap::default()
+            .parse("amount = \"x\"", "m")
+            .unwrap_err();
         assert!(err.to_string().contains("needs a table"));
-        let err = ColumnMap::default().add_flag("invoices.amount=x").unwrap_err();
+        let err = ColumnMap::default()
+            .add_flag("invoices.amount=x")
+            .unwrap_err();
         assert!(err.to_string().contains("unknown table `invoices`"));
     }
 }

@@ -28,7 +28,7 @@ pub use problem::{Problem, ProblemKind};
 use read::{Origin, Part};
 
 use crate::dates;
-use crate::schema::{self, Kind, Table};
+use crate::schema::{self, Table};
 
 /// Marks a null in a [`Categorical`]'s codes.
 pub const NULL_CODE: u32 = u32::MAX;
@@ -172,7 +172,10 @@ pub enum DataError {
     #[error("{0} is not a directory")]
     NotADirectory(PathBuf),
     #[error("{}", describe_problems(.problems, .dir))]
-    Invalid { dir: PathBuf, problems: Vec<Problem> },
+    Invalid {
+        dir: PathBuf,
+        problems: Vec<Problem>,
+    },
 }
 
 fn describe_problems(problems: &[Problem], dir: &Path) -> String {
@@ -350,7 +353,7 @@ impl Reader<'_> {
                 return false;
             }
             Err(problem) => {
-                self.report.problems.push(problem);
+                self.report.problems.push(*problem);
                 return false;
             }
         };
@@ -361,7 +364,12 @@ impl Reader<'_> {
                 Ok(ok) => readable &= ok,
                 Err(e) => {
                     readable = false;
-                    let why = e.to_string();
+                    let mut why = e.to_string();
+                    if part.format == read::Format::Csv {
+                        if let Some(diagnosis) = read::diagnose_csv(&part.path) {
+                            why = diagnosis;
+                        }
+                    }
                     let kind = if why.contains("empty") {
                         ProblemKind::EmptyTable
                     } else {
@@ -380,9 +388,11 @@ impl Reader<'_> {
                 self.dir.join(table.name())
             };
             if table.is_required() {
-                self.report
-                    .problems
-                    .push(Problem::file_level(table, place, ProblemKind::EmptyTable));
+                self.report.problems.push(Problem::file_level(
+                    table,
+                    place,
+                    ProblemKind::EmptyTable,
+                ));
             } else {
                 self.report
                     .warnings
@@ -413,7 +423,8 @@ impl Reader<'_> {
                 wanted.push(theirs.to_string());
             } else if spec.required {
                 complete = false;
-                let mut problem = Problem::file_level(table, part.path.clone(), ProblemKind::MissingColumn);
+                let mut problem =
+                    Problem::file_level(table, part.path.clone(), ProblemKind::MissingColumn);
                 problem.column = Some(theirs.to_string());
                 self.report.problems.push(problem);
             }
@@ -427,7 +438,7 @@ impl Reader<'_> {
         }
         let frame = read::read_columns(lf, &wanted)?;
         table_report.rows += frame.height();
-        for column in frame.get_columns() {
+        for column in frame.columns() {
             let name = column.name().to_string();
             let nulls = column.null_count();
             match table_report.nulls.iter_mut().find(|(n, _)| *n == name) {
@@ -462,7 +473,8 @@ impl Reader<'_> {
         let mut region: Option<Vec<Option<String>>> = None;
         let mut churned_at: Option<Vec<Option<i32>>> = None;
         let mut extra_columns: Vec<String> = Vec::new();
-        let mut seen: HashMap<String, (), Xxh3DefaultBuilder> = HashMap::with_hasher(Xxh3DefaultBuilder);
+        let mut seen: HashMap<String, (), Xxh3DefaultBuilder> =
+            HashMap::with_hasher(Xxh3DefaultBuilder);
         let mut range = DayRange::default();
         let opts = self.opts;
         self.read_table(Table::Customers, true, |pf, problems| {
@@ -480,16 +492,23 @@ impl Reader<'_> {
             let days = read::days(column, &origin, problems)?;
             range.extend(&days);
             signup_day.extend(days.into_iter().map(|d| d.unwrap_or(0)));
-            for (name, slot) in [(schema::SEGMENT, &mut segment), (schema::REGION, &mut region)] {
+            for (name, slot) in [
+                (schema::SEGMENT, &mut segment),
+                (schema::REGION, &mut region),
+            ] {
                 if let Some((column, _)) = pf.column(name) {
                     let values = slot.get_or_insert_with(Vec::new);
                     values.extend(read::texts(column)?.iter().map(|v| {
-                        v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+                        v.map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_string)
                     }));
                 }
             }
             if let Some((column, origin)) = pf.column(schema::CHURNED_AT) {
-                churned_at.get_or_insert_with(Vec::new).extend(read::days(column, &origin, problems)?);
+                churned_at
+                    .get_or_insert_with(Vec::new)
+                    .extend(read::days(column, &origin, problems)?);
             }
             for name in pf.frame.get_column_names() {
                 let name = name.to_string();
@@ -526,7 +545,12 @@ impl Reader<'_> {
     }
 
     fn set_date_range(&mut self, table: Table, range: Option<(i32, i32)>) {
-        if let Some(report) = self.report.tables.iter_mut().find(|r| r.table == Some(table)) {
+        if let Some(report) = self
+            .report
+            .tables
+            .iter_mut()
+            .find(|r| r.table == Some(table))
+        {
             report.date_range = range;
         }
     }
@@ -605,7 +629,13 @@ impl Reader<'_> {
             Ok(())
         });
         self.warn_dropped(Table::Orders, dropped);
-        ids.check(Table::Orders, schema::ORDER_ID, &seen_parts, self.opts, &mut self.report.problems);
+        ids.check(
+            Table::Orders,
+            schema::ORDER_ID,
+            &seen_parts,
+            self.opts,
+            &mut self.report.problems,
+        );
         self.set_date_range(Table::Orders, range.0);
         let (offsets, perm) = group(&customer, index.n, |i| i64::from(day[i]));
         Orders {
@@ -635,7 +665,8 @@ impl Reader<'_> {
             let created_at = read::timestamps(column, &origin, problems)?;
             range.extend_seconds(&created_at);
             let (column, origin) = pf.column(schema::PRIORITY).expect("required");
-            let mut unknown = origin.tally(ProblemKind::UnknownValue(schema::PRIORITIES.join(", ")));
+            let mut unknown =
+                origin.tally(ProblemKind::UnknownValue(schema::PRIORITIES.join(", ")));
             let priorities: Vec<u8> = read::texts(column)?
                 .iter()
                 .enumerate()
@@ -674,7 +705,13 @@ impl Reader<'_> {
             return None;
         }
         self.warn_dropped(Table::Tickets, dropped);
-        ids.check(Table::Tickets, schema::TICKET_ID, &seen_parts, self.opts, &mut self.report.problems);
+        ids.check(
+            Table::Tickets,
+            schema::TICKET_ID,
+            &seen_parts,
+            self.opts,
+            &mut self.report.problems,
+        );
         self.set_date_range(Table::Tickets, range.0);
         let (offsets, perm) = group(&customer, index.n, |i| created[i]);
         Some(Tickets {
@@ -699,7 +736,11 @@ impl Reader<'_> {
             let responded = read::timestamps(column, &origin, problems)?;
             range.extend_seconds(&responded);
             let (column, origin) = pf.column(schema::KIND).expect("required");
-            let mut unknown = origin.tally(ProblemKind::UnknownValue(format!("{}, {}", schema::CSAT, schema::NPS)));
+            let mut unknown = origin.tally(ProblemKind::UnknownValue(format!(
+                "{}, {}",
+                schema::CSAT,
+                schema::NPS
+            )));
             let kinds: Vec<Option<SurveyKind>> = read::texts(column)?
                 .iter()
                 .enumerate()
@@ -719,7 +760,8 @@ impl Reader<'_> {
             unknown.finish(problems);
             let (column, origin) = pf.column(schema::SCORE).expect("required");
             let scores = read::integers(column, &origin, problems)?;
-            let mut csat_range = origin.tally(ProblemKind::OutOfRange("csat scores are 1-10".into()));
+            let mut csat_range =
+                origin.tally(ProblemKind::OutOfRange("csat scores are 1-10".into()));
             let mut nps_range = origin.tally(ProblemKind::OutOfRange("nps scores are 0-10".into()));
             for row_idx in 0..pf.height() {
                 let (tally, (lo, hi)) = match kinds[row_idx] {
@@ -773,7 +815,10 @@ impl DayRange {
     }
 
     fn extend_seconds(&mut self, seconds: &[Option<i64>]) {
-        seconds.iter().flatten().for_each(|&s| self.add(dates::day_of(s)));
+        seconds
+            .iter()
+            .flatten()
+            .for_each(|&s| self.add(dates::day_of(s)));
     }
 }
 
@@ -801,13 +846,21 @@ impl IdHashes {
     fn add(&mut self, column: &Column, part_idx: u32) -> Result<(), PolarsError> {
         for (row_idx, id) in read::texts(column)?.iter().enumerate() {
             if let Some(id) = id {
-                self.entries.push((xxh3_128(id.as_bytes()), part_idx, row_idx as u32));
+                self.entries
+                    .push((xxh3_128(id.as_bytes()), part_idx, row_idx as u32));
             }
         }
         Ok(())
     }
 
-    fn check(mut self, table: Table, column: &'static str, parts: &[Part], opts: &LoadOptions, problems: &mut Vec<Problem>) {
+    fn check(
+        mut self,
+        table: Table,
+        column: &'static str,
+        parts: &[Part],
+        opts: &LoadOptions,
+        problems: &mut Vec<Problem>,
+    ) {
         self.entries.par_sort_unstable();
         let mut first: Option<(u32, u32)> = None;
         let mut count = 0;
@@ -830,7 +883,7 @@ impl IdHashes {
             .and_then(|lf| read::read_columns(lf, std::slice::from_ref(&theirs)))
             .ok()
             .and_then(|df| {
-                let column = df.get_columns().first()?.clone();
+                let column = df.columns().first()?.clone();
                 let text = read::texts(&column).ok()?;
                 text.get(row_idx as usize).map(str::to_string)
             });
@@ -849,7 +902,11 @@ impl IdHashes {
 
 /// Groups rows by customer (a counting sort) and orders each group by `key`, keeping file
 /// order for equal keys. Returns the offsets and the permutation to apply to each column.
-fn group(customer: &[u32], n_customers: usize, key: impl Fn(usize) -> i64 + Sync) -> (Offsets, Vec<u32>) {
+fn group(
+    customer: &[u32],
+    n_customers: usize,
+    key: impl Fn(usize) -> i64 + Sync,
+) -> (Offsets, Vec<u32>) {
     let mut offsets = vec![0usize; n_customers + 1];
     for &c in customer {
         offsets[c as usize + 1] += 1;
@@ -870,7 +927,9 @@ fn group(customer: &[u32], n_customers: usize, key: impl Fn(usize) -> i64 + Sync
         chunks.push(head);
         rest = tail;
     }
-    chunks.into_par_iter().for_each(|rows| rows.sort_by_key(|&r| (key(r as usize), r)));
+    chunks
+        .into_par_iter()
+        .for_each(|rows| rows.sort_by_key(|&r| (key(r as usize), r)));
     (Offsets(offsets), perm)
 }
 

@@ -3,7 +3,7 @@
 //! problem.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::schema::Table;
 
@@ -119,11 +119,11 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    pub fn new(table: Table, file: &PathBuf, column: &str, kind: ProblemKind, is_csv: bool) -> Tally {
+    pub fn new(table: Table, file: &Path, column: &str, kind: ProblemKind, is_csv: bool) -> Tally {
         Tally {
             problem: Problem {
                 table,
-                file: file.clone(),
+                file: file.to_path_buf(),
                 column: Some(column.to_string()),
                 kind,
                 first_row: None,

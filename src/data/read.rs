@@ -36,12 +36,16 @@ pub struct Part {
 
 /// Finds `<table>.csv`, `<table>.parquet` or `<table>/` in `dir`. `Ok(None)` means no
 /// file at all; problems are returned for files that are there but unusable.
-pub fn locate(dir: &Path, table: Table) -> Result<Option<Vec<Part>>, Problem> {
+pub fn locate(dir: &Path, table: Table) -> Result<Option<Vec<Part>>, Box<Problem>> {
     let name = table.name();
     let mut found: Vec<PathBuf> = Vec::new();
     let mut wrong_format: Option<PathBuf> = None;
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        Problem::file_level(table, dir.to_path_buf(), ProblemKind::Unreadable(e.to_string()))
+        Problem::file_level(
+            table,
+            dir.to_path_buf(),
+            ProblemKind::Unreadable(e.to_string()),
+        )
     })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
@@ -61,7 +65,11 @@ pub fn locate(dir: &Path, table: Table) -> Result<Option<Vec<Part>>, Problem> {
     }
     match found.len() {
         0 => match wrong_format {
-            Some(path) => Err(Problem::file_level(table, path, ProblemKind::NotCsvOrParquet)),
+            Some(path) => Err(Box::new(Problem::file_level(
+                table,
+                path,
+                ProblemKind::NotCsvOrParquet,
+            ))),
             None => Ok(None),
         },
         1 => {
@@ -75,21 +83,25 @@ pub fn locate(dir: &Path, table: Table) -> Result<Option<Vec<Part>>, Problem> {
         }
         _ => {
             let names: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
-            Err(Problem::file_level(
+            Err(Box::new(Problem::file_level(
                 table,
                 dir.to_path_buf(),
                 ProblemKind::Unreadable(format!(
                     "table {table} is given more than once ({}); keep one",
                     names.join(", ")
                 )),
-            ))
+            )))
         }
     }
 }
 
-fn list_parts(table: Table, dir: &Path) -> Result<Vec<Part>, Problem> {
+fn list_parts(table: Table, dir: &Path) -> Result<Vec<Part>, Box<Problem>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        Problem::file_level(table, dir.to_path_buf(), ProblemKind::Unreadable(e.to_string()))
+        Problem::file_level(
+            table,
+            dir.to_path_buf(),
+            ProblemKind::Unreadable(e.to_string()),
+        )
     })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
@@ -102,27 +114,69 @@ fn list_parts(table: Table, dir: &Path) -> Result<Vec<Part>, Problem> {
         }
         match Format::of(&path) {
             Some(format) => parts.push(Part { path, format }),
-            None => return Err(Problem::file_level(table, path, ProblemKind::NotCsvOrParquet)),
+            None => {
+                return Err(Box::new(Problem::file_level(
+                    table,
+                    path,
+                    ProblemKind::NotCsvOrParquet,
+                )))
+            }
         }
     }
     if parts.is_empty() {
-        return Err(Problem::file_level(table, dir.to_path_buf(), ProblemKind::EmptyTable));
+        return Err(Box::new(Problem::file_level(
+            table,
+            dir.to_path_buf(),
+            ProblemKind::EmptyTable,
+        )));
     }
     Ok(parts)
 }
 
 /// A lazy scan of one file. CSV columns are all read as text.
 pub fn scan(part: &Part) -> PolarsResult<LazyFrame> {
-    let path = part.path.to_str().ok_or_else(|| {
-        polars_err!(ComputeError: "path is not valid UTF-8: {}", part.path.display())
-    })?;
+    let path = part.path.to_str().ok_or_else(
+        || polars_err!(ComputeError: "path is not valid UTF-8: {}", part.path.display()),
+    )?;
     match part.format {
         Format::Csv => LazyCsvReader::new(PlRefPath::new(path))
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
             .finish(),
-        Format::Parquet => LazyFrame::scan_parquet(PlRefPath::new(path), ScanArgsParquet::default()),
+        Format::Parquet => {
+            LazyFrame::scan_parquet(PlRefPath::new(path), ScanArgsParquet::default())
+        }
     }
+}
+
+/// Explains a CSV file that polars could not parse: the first line whose number of fields
+/// differs from the header's (quote-aware), which is the usual cause. Only called on error.
+pub fn diagnose_csv(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let fields = |line: &str| {
+        let mut in_quotes = false;
+        1 + line
+            .chars()
+            .filter(|&c| {
+                if c == '"' {
+                    in_quotes = !in_quotes;
+                }
+                c == ',' && !in_quotes
+            })
+            .count()
+    };
+    let mut lines = text.lines();
+    let expected = fields(lines.next()?);
+    lines.enumerate().find_map(|(idx, line)| {
+        let found = fields(line);
+        (found != expected && !line.is_empty()).then(|| {
+            format!(
+                "row {} (line {}) has {found} fields, the header has {expected}: {line:?} (a decimal comma or an unquoted comma in a value?)",
+                idx + 1,
+                idx + 2
+            )
+        })
+    })
 }
 
 /// The column names of a file, from its header or metadata.
@@ -176,7 +230,11 @@ fn seconds_per_unit(unit: TimeUnit) -> i64 {
 }
 
 /// Timestamps in seconds. Dates mean midnight; text is parsed as ISO 8601.
-pub fn timestamps(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsResult<Vec<Option<i64>>> {
+pub fn timestamps(
+    column: &Column,
+    origin: &Origin,
+    out: &mut Vec<Problem>,
+) -> PolarsResult<Vec<Option<i64>>> {
     match column.dtype() {
         DataType::Date => Ok(column
             .date()?
@@ -215,7 +273,11 @@ pub fn timestamps(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> P
 }
 
 /// Dates as day numbers; a timestamp is truncated to its day.
-pub fn days(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsResult<Vec<Option<i32>>> {
+pub fn days(
+    column: &Column,
+    origin: &Origin,
+    out: &mut Vec<Problem>,
+) -> PolarsResult<Vec<Option<i32>>> {
     if column.dtype() == &DataType::Date {
         return Ok(column.date()?.physical().iter().collect());
     }
@@ -226,7 +288,11 @@ pub fn days(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsR
 }
 
 /// Finite numbers. Text is parsed; anything else that is not numeric is a problem.
-pub fn numbers(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsResult<Vec<Option<f64>>> {
+pub fn numbers(
+    column: &Column,
+    origin: &Origin,
+    out: &mut Vec<Problem>,
+) -> PolarsResult<Vec<Option<f64>>> {
     if column.dtype().is_primitive_numeric() {
         return Ok(column.cast(&DataType::Float64)?.f64()?.iter().collect());
     }
@@ -251,7 +317,11 @@ pub fn numbers(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> Pola
 }
 
 /// Whole numbers; `7.0` is accepted, `7.5` is not.
-pub fn integers(column: &Column, origin: &Origin, out: &mut Vec<Problem>) -> PolarsResult<Vec<Option<i64>>> {
+pub fn integers(
+    column: &Column,
+    origin: &Origin,
+    out: &mut Vec<Problem>,
+) -> PolarsResult<Vec<Option<i64>>> {
     if column.dtype().is_integer() {
         return Ok(column.cast(&DataType::Int64)?.i64()?.iter().collect());
     }

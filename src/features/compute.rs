@@ -107,7 +107,12 @@ pub fn classify(raw: &RawTables, customer: usize, t: i32, active_days: i32) -> S
     }))
 }
 
-fn ticket_features(tickets: &crate::data::Tickets, customer: usize, t: i32, v: &mut [f64; N_NUMERIC]) {
+fn ticket_features(
+    tickets: &crate::data::Tickets,
+    customer: usize,
+    t: i32,
+    v: &mut [f64; N_NUMERIC],
+) {
     let range = tickets.offsets.of(customer);
     let created = &tickets.created[range.clone()];
     let resolved = &tickets.resolved[range.clone()];
@@ -117,7 +122,9 @@ fn ticket_features(tickets: &crate::data::Tickets, customer: usize, t: i32, v: &
     let since = |n: i32| created.partition_point(|&c| c < end_of_day(t - n));
     v[TICKETS_30D] = (n_known - since(30)) as f64;
     v[TICKETS_90D] = (n_known - since(90)) as f64;
-    v[URGENT_TICKETS_90D] = (since(90)..n_known).filter(|&i| priority[i] == URGENT).count() as f64;
+    v[URGENT_TICKETS_90D] = (since(90)..n_known)
+        .filter(|&i| priority[i] == URGENT)
+        .count() as f64;
     v[OPEN_TICKETS] = resolved[..n_known]
         .iter()
         .filter(|r| r.is_none_or(|r| r >= end))
@@ -134,7 +141,12 @@ fn ticket_features(tickets: &crate::data::Tickets, customer: usize, t: i32, v: &
     }
 }
 
-fn survey_features(surveys: &crate::data::Surveys, customer: usize, t: i32, v: &mut [f64; N_NUMERIC]) {
+fn survey_features(
+    surveys: &crate::data::Surveys,
+    customer: usize,
+    t: i32,
+    v: &mut [f64; N_NUMERIC],
+) {
     let range = surveys.offsets.of(customer);
     let at = &surveys.at[range.clone()];
     let kind = &surveys.kind[range.clone()];

@@ -124,7 +124,7 @@ pub fn build(raw: &RawTables, as_of: &[i32], config: FeatureConfig) -> FeatureFr
     let mut frame = FeatureFrame {
         customer: Vec::with_capacity(n_rows),
         snapshot: Vec::with_capacity(n_rows),
-        numeric: vec![Vec::with_capacity(n_rows); N_NUMERIC],
+        numeric: (0..N_NUMERIC).map(|_| Vec::with_capacity(n_rows)).collect(),
         ..FeatureFrame::default()
     };
     for (s, &t) in snapshots.iter().enumerate() {

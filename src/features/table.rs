@@ -42,7 +42,8 @@ pub fn to_dataframe(
     columns.push(ids.with_name(CUSTOMER_ID.into()).into_column());
     for (name, values) in NUMERIC.iter().zip(&frame.numeric) {
         let column = if FRACTIONAL.contains(name) {
-            let values: Float64Chunked = values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
+            let values: Float64Chunked =
+                values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
             values.with_name((*name).into()).into_column()
         } else {
             let values: Int64Chunked = values

@@ -32,7 +32,14 @@ pub const DEFAULT_SEED: u64 = 42;
 
 /// Account managers, to show that extra customer columns are carried through.
 const ACCOUNT_MANAGERS: [&str; 8] = [
-    "a.okafor", "b.lindqvist", "c.moreau", "d.tanaka", "e.silva", "f.novak", "g.haddad", "h.kowalski",
+    "a.okafor",
+    "b.lindqvist",
+    "c.moreau",
+    "d.tanaka",
+    "e.silva",
+    "f.novak",
+    "g.haddad",
+    "h.kowalski",
 ];
 
 #[derive(Clone, Debug)]
@@ -89,7 +96,10 @@ pub fn generate(config: &GenerateConfig, out: &Path) -> Result<GenerateSummary, 
             end: format_day(sim.end_day),
         });
     }
-    let occupied = out.exists() && fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true);
+    let occupied = out.exists()
+        && fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true);
     if occupied && !config.force {
         return Err(GenerateError::Exists(out.to_path_buf()));
     }
@@ -162,7 +172,8 @@ fn write_all(config: &GenerateConfig, dir: &Path) -> Result<GenerateSummary, Gen
                 let end = ((chunk + 1) * CHUNK_CUSTOMERS).min(sim.n_customers) as u32;
                 let data = sim::simulate(sim, &market, start..end);
                 let counts = [data.orders.len(), data.tickets.len(), data.surveys.len()];
-                let files = encode(&data, config.format, config.truth).map_err(|e| write_err(dir, e))?;
+                let files =
+                    encode(&data, config.format, config.truth).map_err(|e| write_err(dir, e))?;
                 Ok((files, counts))
             })
             .collect();
@@ -199,7 +210,9 @@ fn encode(data: &Chunk, format: TableFormat, truth: bool) -> PolarsResult<Vec<(S
     for (name, mut df) in frames {
         let mut bytes = Vec::new();
         match format {
-            TableFormat::Csv => CsvWriter::new(&mut bytes).include_header(true).finish(&mut df)?,
+            TableFormat::Csv => CsvWriter::new(&mut bytes)
+                .include_header(true)
+                .finish(&mut df)?,
             TableFormat::Parquet => {
                 ParquetWriter::new(&mut bytes).finish(&mut df)?;
             }
@@ -250,18 +263,41 @@ fn sequence(customers: impl Iterator<Item = u32>) -> Vec<u32> {
 
 fn frames(data: &Chunk) -> PolarsResult<Vec<(String, DataFrame)>> {
     let first = data.first_customer;
-    let ids: Vec<u32> = (0..data.customers.len() as u32).map(|i| first + i).collect();
+    let ids: Vec<u32> = (0..data.customers.len() as u32)
+        .map(|i| first + i)
+        .collect();
     let customers = DataFrame::new(
         ids.len(),
         vec![
             owned_text_column(schema::CUSTOMER_ID, ids.iter().map(|&i| customer_id(i))),
-            date_column(schema::SIGNUP_DATE, data.customers.iter().map(|c| Some(c.signup_day))),
-            text_column(schema::SEGMENT, data.customers.iter().map(|c| Some(SEGMENTS[c.segment as usize]))),
-            text_column(schema::REGION, data.customers.iter().map(|c| Some(REGIONS[c.region as usize]))),
-            date_column(schema::CHURNED_AT, data.customers.iter().map(|c| c.churned_at)),
+            date_column(
+                schema::SIGNUP_DATE,
+                data.customers.iter().map(|c| Some(c.signup_day)),
+            ),
+            text_column(
+                schema::SEGMENT,
+                data.customers
+                    .iter()
+                    .map(|c| Some(SEGMENTS[c.segment as usize])),
+            ),
+            text_column(
+                schema::REGION,
+                data.customers
+                    .iter()
+                    .map(|c| Some(REGIONS[c.region as usize])),
+            ),
+            date_column(
+                schema::CHURNED_AT,
+                data.customers.iter().map(|c| c.churned_at),
+            ),
             text_column(
                 "account_manager",
-                ids.iter().map(|&i| Some(ACCOUNT_MANAGERS[(i as usize * 7 + i as usize / 3) % ACCOUNT_MANAGERS.len()])),
+                ids.iter().map(|&i| {
+                    Some(
+                        ACCOUNT_MANAGERS
+                            [(i as usize * 7 + i as usize / 3) % ACCOUNT_MANAGERS.len()],
+                    )
+                }),
             ),
         ],
     )?;
@@ -272,12 +308,22 @@ fn frames(data: &Chunk) -> PolarsResult<Vec<(String, DataFrame)>> {
         vec![
             owned_text_column(
                 schema::ORDER_ID,
-                data.orders.iter().zip(&seq).map(|(o, k)| format!("O{:07}-{k:03}", o.customer + 1)),
+                data.orders
+                    .iter()
+                    .zip(&seq)
+                    .map(|(o, k)| format!("O{:07}-{k:03}", o.customer + 1)),
             ),
-            owned_text_column(schema::CUSTOMER_ID, data.orders.iter().map(|o| customer_id(o.customer))),
+            owned_text_column(
+                schema::CUSTOMER_ID,
+                data.orders.iter().map(|o| customer_id(o.customer)),
+            ),
             date_column(schema::ORDER_DATE, data.orders.iter().map(|o| Some(o.day))),
             {
-                let cents: Float64Chunked = data.orders.iter().map(|o| Some(o.amount_cents as f64 / 100.0)).collect();
+                let cents: Float64Chunked = data
+                    .orders
+                    .iter()
+                    .map(|o| Some(o.amount_cents as f64 / 100.0))
+                    .collect();
                 cents.with_name(schema::AMOUNT.into()).into_column()
             },
         ],
@@ -289,20 +335,43 @@ fn frames(data: &Chunk) -> PolarsResult<Vec<(String, DataFrame)>> {
         vec![
             owned_text_column(
                 schema::TICKET_ID,
-                data.tickets.iter().zip(&seq).map(|(t, k)| format!("T{:07}-{k:02}", t.customer + 1)),
+                data.tickets
+                    .iter()
+                    .zip(&seq)
+                    .map(|(t, k)| format!("T{:07}-{k:02}", t.customer + 1)),
             ),
-            owned_text_column(schema::CUSTOMER_ID, data.tickets.iter().map(|t| customer_id(t.customer))),
-            timestamp_column(schema::CREATED_AT, data.tickets.iter().map(|t| Some(t.created_s))),
-            text_column(schema::PRIORITY, data.tickets.iter().map(|t| Some(PRIORITIES[t.priority as usize]))),
-            timestamp_column(schema::RESOLVED_AT, data.tickets.iter().map(|t| t.resolved_s)),
+            owned_text_column(
+                schema::CUSTOMER_ID,
+                data.tickets.iter().map(|t| customer_id(t.customer)),
+            ),
+            timestamp_column(
+                schema::CREATED_AT,
+                data.tickets.iter().map(|t| Some(t.created_s)),
+            ),
+            text_column(
+                schema::PRIORITY,
+                data.tickets
+                    .iter()
+                    .map(|t| Some(PRIORITIES[t.priority as usize])),
+            ),
+            timestamp_column(
+                schema::RESOLVED_AT,
+                data.tickets.iter().map(|t| t.resolved_s),
+            ),
         ],
     )?;
 
     let surveys = DataFrame::new(
         data.surveys.len(),
         vec![
-            owned_text_column(schema::CUSTOMER_ID, data.surveys.iter().map(|s| customer_id(s.customer))),
-            timestamp_column(schema::RESPONDED_AT, data.surveys.iter().map(|s| Some(s.at_s))),
+            owned_text_column(
+                schema::CUSTOMER_ID,
+                data.surveys.iter().map(|s| customer_id(s.customer)),
+            ),
+            timestamp_column(
+                schema::RESPONDED_AT,
+                data.surveys.iter().map(|s| Some(s.at_s)),
+            ),
             text_column(
                 schema::KIND,
                 data.surveys.iter().map(|s| {
@@ -313,7 +382,11 @@ fn frames(data: &Chunk) -> PolarsResult<Vec<(String, DataFrame)>> {
                 }),
             ),
             {
-                let scores: Int32Chunked = data.surveys.iter().map(|s| Some(i32::from(s.score))).collect();
+                let scores: Int32Chunked = data
+                    .surveys
+                    .iter()
+                    .map(|s| Some(i32::from(s.score)))
+                    .collect();
                 scores.with_name(schema::SCORE.into()).into_column()
             },
         ],
@@ -323,7 +396,10 @@ fn frames(data: &Chunk) -> PolarsResult<Vec<(String, DataFrame)>> {
         ids.len(),
         vec![
             owned_text_column(schema::CUSTOMER_ID, ids.iter().map(|&i| customer_id(i))),
-            date_column("latent_churn_date", data.customers.iter().map(|c| c.latent_churn_day)),
+            date_column(
+                "latent_churn_date",
+                data.customers.iter().map(|c| c.latent_churn_day),
+            ),
         ],
     )?;
     Ok(vec![

@@ -36,7 +36,13 @@ fn medians_indicators_and_one_hot() {
     assert_eq!(spec.medians[2], 1.0);
     assert_eq!(spec.indicators[..3], [true, true, false]);
     // Level c never occurs in training, so it gets no column of its own.
-    assert_eq!(spec.categories[0], ("segment".to_string(), vec!["a".to_string(), "b".to_string()]));
+    assert_eq!(
+        spec.categories[0],
+        (
+            "segment".to_string(),
+            vec!["a".to_string(), "b".to_string()]
+        )
+    );
 
     let names = spec.feature_names();
     let n_numeric = NUMERIC.len();
@@ -55,7 +61,11 @@ fn medians_indicators_and_one_hot() {
     let row1 = m.x.row(1).to_vec();
     assert_eq!(row0[0], 4.0, "unknown value takes the training median");
     assert_eq!(row1[0], 7.0);
-    assert_eq!(row0[n_numeric..], [1.0, 1.0, 0.0, 0.0, 1.0, 1.0], "unseen level c goes to other");
+    assert_eq!(
+        row0[n_numeric..],
+        [1.0, 1.0, 0.0, 0.0, 1.0, 1.0],
+        "unseen level c goes to other"
+    );
     assert_eq!(row1[n_numeric..], [0.0, 1.0, 1.0, 0.0, 0.0, 1.0]);
     assert_eq!(m.y.unwrap().to_vec(), vec![true, false]);
 }

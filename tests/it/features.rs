@@ -19,9 +19,15 @@ fn frame_at(t: &str) -> (churn::data::RawTables, FeatureFrame) {
 #[track_caller]
 fn check(raw: &churn::data::RawTables, frame: &FeatureFrame, id: &str, expected: &[(&str, f64)]) {
     let customer = raw.customers.ids.iter().position(|c| c == id).unwrap() as u32;
-    let row = frame.customer.iter().position(|&c| c == customer).unwrap_or_else(|| panic!("{id} not in the population"));
+    let row = frame
+        .customer
+        .iter()
+        .position(|&c| c == customer)
+        .unwrap_or_else(|| panic!("{id} not in the population"));
     for (name, want) in expected {
-        let got = frame.column(name).unwrap_or_else(|| panic!("no feature {name}"))[row];
+        let got = frame
+            .column(name)
+            .unwrap_or_else(|| panic!("no feature {name}"))[row];
         let same = (got.is_nan() && want.is_nan()) || (got - want).abs() < 1e-12;
         assert!(same, "{id}.{name}: got {got}, want {want}");
     }
@@ -30,105 +36,166 @@ fn check(raw: &churn::data::RawTables, frame: &FeatureFrame, id: &str, expected:
 #[test]
 fn population_at_t() {
     let (raw, frame) = frame_at(T);
-    let ids: Vec<&str> = frame.customer.iter().map(|&c| raw.customers.ids[c as usize].as_str()).collect();
+    let ids: Vec<&str> = frame
+        .customer
+        .iter()
+        .map(|&c| raw.customers.ids[c as usize].as_str())
+        .collect();
     // C3's last order is on T-90, outside (T-90, T]: lapsed. C4 signs up after T. C5 never ordered.
     assert_eq!(ids, ["C1", "C2", "C6", "C7"]);
     let p = frame.populations[0];
-    assert_eq!((p.as_of, p.active, p.lapsed, p.never_ordered), (day(T), 4, 1, 1));
+    assert_eq!(
+        (p.as_of, p.active, p.lapsed, p.never_ordered),
+        (day(T), 4, 1, 1)
+    );
 }
 
 #[test]
 fn order_features_by_hand() {
     let (raw, frame) = frame_at(T);
-    check(&raw, &frame, "C1", &[
-        ("recency_days", 0.0),
-        ("tenure_days", 546.0),
-        // (T-30, T]: only the order on T (late in the day still counts).
-        ("orders_30d", 1.0),
-        // (T-90, T]: T-30 and T; the order on T-90 does not count.
-        ("orders_90d", 2.0),
-        // (T-365, T]: the order on T-365 does not count, the one on T+1 is unknown at T.
-        ("orders_365d", 5.0),
-        ("spend_90d", 50.0),
-        ("spend_365d", 150.0),
-        ("avg_order_value_365d", 30.0),
-        // (T-180, T-90]: only T-90 (T-180 is outside).
-        ("orders_prev_90d", 1.0),
-        ("order_trend", 1.0 / 3.0),
-        // Six known orders from T-365 to T: 365 days / 5 gaps.
-        ("mean_days_between_orders", 73.0),
-    ]);
-    check(&raw, &frame, "C2", &[
-        ("recency_days", 0.0),
-        ("tenure_days", 0.0),
-        ("orders_365d", 1.0),
-        ("avg_order_value_365d", 25.0),
-        ("orders_prev_90d", 0.0),
-        ("order_trend", 1.0),
-        ("mean_days_between_orders", NAN),
-    ]);
-    check(&raw, &frame, "C7", &[("recency_days", 29.0), ("spend_90d", 15.5)]);
+    check(
+        &raw,
+        &frame,
+        "C1",
+        &[
+            ("recency_days", 0.0),
+            ("tenure_days", 546.0),
+            // (T-30, T]: only the order on T (late in the day still counts).
+            ("orders_30d", 1.0),
+            // (T-90, T]: T-30 and T; the order on T-90 does not count.
+            ("orders_90d", 2.0),
+            // (T-365, T]: the order on T-365 does not count, the one on T+1 is unknown at T.
+            ("orders_365d", 5.0),
+            ("spend_90d", 50.0),
+            ("spend_365d", 150.0),
+            ("avg_order_value_365d", 30.0),
+            // (T-180, T-90]: only T-90 (T-180 is outside).
+            ("orders_prev_90d", 1.0),
+            ("order_trend", 1.0 / 3.0),
+            // Six known orders from T-365 to T: 365 days / 5 gaps.
+            ("mean_days_between_orders", 73.0),
+        ],
+    );
+    check(
+        &raw,
+        &frame,
+        "C2",
+        &[
+            ("recency_days", 0.0),
+            ("tenure_days", 0.0),
+            ("orders_365d", 1.0),
+            ("avg_order_value_365d", 25.0),
+            ("orders_prev_90d", 0.0),
+            ("order_trend", 1.0),
+            ("mean_days_between_orders", NAN),
+        ],
+    );
+    check(
+        &raw,
+        &frame,
+        "C7",
+        &[("recency_days", 29.0), ("spend_90d", 15.5)],
+    );
 }
 
 #[test]
 fn ticket_features_by_hand() {
     let (raw, frame) = frame_at(T);
-    check(&raw, &frame, "C1", &[
-        // t1 (on T) and t3 (T-29); t5 on T-30 is outside.
-        ("tickets_30d", 2.0),
-        // t1, t3, t5; t2 on T-90 is outside; t4 on T+1 is unknown.
-        ("tickets_90d", 3.0),
-        // t1 never resolved, t3 resolved after T.
-        ("open_tickets", 2.0),
-        ("urgent_tickets_90d", 1.0),
-        // t2 took 24 h, t5 6 h; t3 was not resolved by T.
-        ("mean_resolution_hours_365d", 15.0),
-    ]);
+    check(
+        &raw,
+        &frame,
+        "C1",
+        &[
+            // t1 (on T) and t3 (T-29); t5 on T-30 is outside.
+            ("tickets_30d", 2.0),
+            // t1, t3, t5; t2 on T-90 is outside; t4 on T+1 is unknown.
+            ("tickets_90d", 3.0),
+            // t1 never resolved, t3 resolved after T.
+            ("open_tickets", 2.0),
+            ("urgent_tickets_90d", 1.0),
+            // t2 took 24 h, t5 6 h; t3 was not resolved by T.
+            ("mean_resolution_hours_365d", 15.0),
+        ],
+    );
     // Resolved on T itself: closed at T, 240 hours.
-    check(&raw, &frame, "C7", &[
-        ("open_tickets", 0.0),
-        ("tickets_30d", 1.0),
-        ("mean_resolution_hours_365d", 240.0),
-    ]);
+    check(
+        &raw,
+        &frame,
+        "C7",
+        &[
+            ("open_tickets", 0.0),
+            ("tickets_30d", 1.0),
+            ("mean_resolution_hours_365d", 240.0),
+        ],
+    );
     // A customer without tickets has zero counts, and no resolution time.
-    check(&raw, &frame, "C2", &[
-        ("tickets_90d", 0.0),
-        ("open_tickets", 0.0),
-        ("mean_resolution_hours_365d", NAN),
-    ]);
+    check(
+        &raw,
+        &frame,
+        "C2",
+        &[
+            ("tickets_90d", 0.0),
+            ("open_tickets", 0.0),
+            ("mean_resolution_hours_365d", NAN),
+        ],
+    );
 }
 
 #[test]
 fn survey_features_by_hand() {
     let (raw, frame) = frame_at(T);
-    check(&raw, &frame, "C1", &[
-        // The CSAT of 4 on T is the latest known; the 10 on T+1 is not known yet.
-        ("csat_last", 4.0),
-        // (T-365, T]: 9 and 4; the 2 on T-365 is outside.
-        ("csat_mean_365d", 6.5),
-        ("nps_last", 6.0),
-        ("nps_detractor", 1.0),
-        ("days_since_last_survey", 0.0),
-    ]);
-    check(&raw, &frame, "C6", &[
-        ("csat_last", NAN),
-        ("nps_last", 9.0),
-        ("nps_detractor", 0.0),
-        ("days_since_last_survey", 149.0),
-    ]);
-    check(&raw, &frame, "C2", &[("csat_last", NAN), ("nps_detractor", NAN), ("days_since_last_survey", NAN)]);
+    check(
+        &raw,
+        &frame,
+        "C1",
+        &[
+            // The CSAT of 4 on T is the latest known; the 10 on T+1 is not known yet.
+            ("csat_last", 4.0),
+            // (T-365, T]: 9 and 4; the 2 on T-365 is outside.
+            ("csat_mean_365d", 6.5),
+            ("nps_last", 6.0),
+            ("nps_detractor", 1.0),
+            ("days_since_last_survey", 0.0),
+        ],
+    );
+    check(
+        &raw,
+        &frame,
+        "C6",
+        &[
+            ("csat_last", NAN),
+            ("nps_last", 9.0),
+            ("nps_detractor", 0.0),
+            ("days_since_last_survey", 149.0),
+        ],
+    );
+    check(
+        &raw,
+        &frame,
+        "C2",
+        &[
+            ("csat_last", NAN),
+            ("nps_detractor", NAN),
+            ("days_since_last_survey", NAN),
+        ],
+    );
 }
 
 #[test]
 fn one_day_later_the_next_events_count() {
     // At T+1 the order, ticket and survey of T+1 become known.
     let (raw, frame) = frame_at("2025-07-01");
-    check(&raw, &frame, "C1", &[
-        ("recency_days", 0.0),
-        ("orders_30d", 2.0),
-        ("open_tickets", 2.0),
-        ("csat_last", 10.0),
-    ]);
+    check(
+        &raw,
+        &frame,
+        "C1",
+        &[
+            ("recency_days", 0.0),
+            ("orders_30d", 2.0),
+            ("open_tickets", 2.0),
+            ("csat_last", 10.0),
+        ],
+    );
 }
 
 #[test]
@@ -141,7 +208,17 @@ fn missing_optional_tables_give_null_features_and_a_warning() {
     assert_eq!(report.warnings.len(), 2, "{:?}", report.warnings);
     assert!(report.warnings[0].contains("no tickets table"));
     let frame = features::build(&raw, &[day(T)], FeatureConfig::default());
-    check(&raw, &frame, "C1", &[("tickets_90d", NAN), ("open_tickets", NAN), ("csat_last", NAN), ("orders_90d", 2.0)]);
+    check(
+        &raw,
+        &frame,
+        "C1",
+        &[
+            ("tickets_90d", NAN),
+            ("open_tickets", NAN),
+            ("csat_last", NAN),
+            ("orders_90d", 2.0),
+        ],
+    );
 }
 
 #[test]
@@ -156,12 +233,11 @@ fn snapshots_stack_in_date_order() {
     assert_eq!(frame.populations[1].as_of, day(T));
     // The stacked frame equals the single snapshots computed one at a time.
     let alone = features::build(&raw, &[day(T)], FeatureConfig::default());
-    for j in 0..NUMERIC.len() {
-        let stacked = &frame.numeric[j][first_t..];
-        let single = &alone.numeric[j];
+    for ((name, stacked), single) in NUMERIC.iter().zip(&frame.numeric).zip(&alone.numeric) {
+        let stacked = &stacked[first_t..];
         assert_eq!(stacked.len(), single.len());
         for (a, b) in stacked.iter().zip(single) {
-            assert!(a.to_bits() == b.to_bits(), "{}", NUMERIC[j]);
+            assert!(a.to_bits() == b.to_bits(), "{name}");
         }
     }
 }
@@ -170,7 +246,9 @@ fn snapshots_stack_in_date_order() {
 fn features_command_writes_the_table() {
     let w = Workdir::new();
     write_fixture(&w);
-    let out = w.run(&["features", "--data", "data", "--as-of", T, "--labels", "--out", "f.csv"]);
+    let out = w.run(&[
+        "features", "--data", "data", "--as-of", T, "--labels", "--out", "f.csv",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(w.join("f.csv")).unwrap();
     let mut lines = text.lines();
@@ -182,5 +260,8 @@ fn features_command_writes_the_table() {
     // C7's segment is empty in the data: it stays null.
     assert!(c7.ends_with(",,west,true"), "{c7}");
     let err = stderr(&out);
-    assert!(err.contains("4 active customers featurised; left out 1 lapsed"), "{err}");
+    assert!(
+        err.contains("4 active customers featurised; left out 1 lapsed"),
+        "{err}"
+    );
 }

@@ -5,11 +5,21 @@ use churn::labels::{self, LabelDefinition, LabelError, LabelSpec};
 
 use crate::support::*;
 
-fn labels_at(definition: LabelDefinition, horizon_days: i32) -> Result<Vec<(String, bool)>, LabelError> {
+fn labels_at(
+    definition: LabelDefinition,
+    horizon_days: i32,
+) -> Result<Vec<(String, bool)>, LabelError> {
     let w = Workdir::new();
     let raw = load(&write_fixture(&w));
     let frame = features::build(&raw, &[day(T)], FeatureConfig::default());
-    let labels = labels::build(&raw, &frame, LabelSpec { horizon_days, definition })?;
+    let labels = labels::build(
+        &raw,
+        &frame,
+        LabelSpec {
+            horizon_days,
+            definition,
+        },
+    )?;
     Ok(frame
         .customer
         .iter()
@@ -29,21 +39,41 @@ fn check(definition: LabelDefinition, horizon_days: i32, expected: &[(&str, bool
 fn inactivity_window_edges() {
     // C1 orders on T+1 (inside); C2 never again; C6 orders on T+90 (inside, the last day);
     // C7 orders on T+91 (outside).
-    check(LabelDefinition::Inactivity, 90, &[("C1", false), ("C2", true), ("C6", false), ("C7", true)]);
+    check(
+        LabelDefinition::Inactivity,
+        90,
+        &[("C1", false), ("C2", true), ("C6", false), ("C7", true)],
+    );
     // With one more day, C7's order on T+91 falls inside.
-    check(LabelDefinition::Inactivity, 91, &[("C1", false), ("C2", true), ("C6", false), ("C7", false)]);
+    check(
+        LabelDefinition::Inactivity,
+        91,
+        &[("C1", false), ("C2", true), ("C6", false), ("C7", false)],
+    );
 }
 
 #[test]
 fn cancellation_window_edges() {
     // C6 cancels on T+90 (inside); C7 cancelled on T itself, which is not in (T, T+H].
-    check(LabelDefinition::Cancellation, 90, &[("C1", false), ("C2", false), ("C6", true), ("C7", false)]);
-    check(LabelDefinition::Cancellation, 89, &[("C1", false), ("C2", false), ("C6", false), ("C7", false)]);
+    check(
+        LabelDefinition::Cancellation,
+        90,
+        &[("C1", false), ("C2", false), ("C6", true), ("C7", false)],
+    );
+    check(
+        LabelDefinition::Cancellation,
+        89,
+        &[("C1", false), ("C2", false), ("C6", false), ("C7", false)],
+    );
 }
 
 #[test]
 fn either_is_the_union() {
-    check(LabelDefinition::Either, 90, &[("C1", false), ("C2", true), ("C6", true), ("C7", true)]);
+    check(
+        LabelDefinition::Either,
+        90,
+        &[("C1", false), ("C2", true), ("C6", true), ("C7", true)],
+    );
 }
 
 #[test]
@@ -69,8 +99,21 @@ fn a_window_past_the_data_is_not_labelable() {
 fn the_cli_names_the_latest_labelable_date() {
     let w = Workdir::new();
     write_fixture(&w);
-    let out = w.run(&["features", "--data", "data", "--as-of", "2025-07-15", "--labels", "--out", "f.csv"]);
+    let out = w.run(&[
+        "features",
+        "--data",
+        "data",
+        "--as-of",
+        "2025-07-15",
+        "--labels",
+        "--out",
+        "f.csv",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("the latest labelable as-of date is 2025-07-01"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the latest labelable as-of date is 2025-07-01"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!w.join("f.csv").exists(), "no output on failure");
 }

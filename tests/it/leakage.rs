@@ -15,17 +15,11 @@ struct Customer {
 }
 
 fn tables(customers: &[Customer]) -> RawTables {
-    let mut raw = RawTables::default();
-    raw.customers = Customers {
-        ids: (0..customers.len()).map(|i| format!("C{i}")).collect(),
-        signup_day: customers.iter().map(|c| c.signup).collect(),
-        ..Customers::default()
-    };
     let (mut o, mut t, mut s) = (Orders::default(), Tickets::default(), Surveys::default());
     let (mut oo, mut to, mut so) = (vec![0], vec![0], vec![0]);
     for c in customers {
         let mut orders = c.orders.clone();
-        orders.sort_by(|a, b| a.0.cmp(&b.0));
+        orders.sort_by_key(|o| o.0);
         for (d, a) in orders {
             o.day.push(d);
             o.amount.push(a);
@@ -43,7 +37,11 @@ fn tables(customers: &[Customer]) -> RawTables {
         surveys.sort_by_key(|s| s.0);
         for (at, csat, score) in surveys {
             s.at.push(at);
-            s.kind.push(if csat { SurveyKind::Csat } else { SurveyKind::Nps });
+            s.kind.push(if csat {
+                SurveyKind::Csat
+            } else {
+                SurveyKind::Nps
+            });
             s.score.push(score);
         }
         so.push(s.at.len());
@@ -51,11 +49,17 @@ fn tables(customers: &[Customer]) -> RawTables {
     o.offsets = Offsets(oo);
     t.offsets = Offsets(to);
     s.offsets = Offsets(so);
-    raw.data_end = o.day.iter().copied().max().unwrap_or(0);
-    raw.orders = o;
-    raw.tickets = Some(t);
-    raw.surveys = Some(s);
-    raw
+    RawTables {
+        customers: Customers {
+            ids: (0..customers.len()).map(|i| format!("C{i}")).collect(),
+            signup_day: customers.iter().map(|c| c.signup).collect(),
+            ..Customers::default()
+        },
+        data_end: o.day.iter().copied().max().unwrap_or(0),
+        orders: o,
+        tickets: Some(t),
+        surveys: Some(s),
+    }
 }
 
 fn customer() -> impl Strategy<Value = Customer> {
@@ -87,13 +91,15 @@ fn future(t: i32, c: &Customer, seed: u64) -> Customer {
     for o in c.orders.iter_mut().filter(|o| o.0 > t) {
         o.1 += 1.0;
     }
-    c.tickets.push((after + i64::from(k) * 3600, (seed % 4) as u8, None));
+    c.tickets
+        .push((after + i64::from(k) * 3600, (seed % 4) as u8, None));
     for ticket in c.tickets.iter_mut() {
         if ticket.2.is_none_or(|r| r >= after) && ticket.0 < after {
             ticket.2 = Some(after + i64::from(k) * 60);
         }
     }
-    c.surveys.push((after + 5, seed % 2 == 0, (seed % 11) as u8));
+    c.surveys
+        .push((after + 5, seed.is_multiple_of(2), (seed % 11) as u8));
     c
 }
 

@@ -116,5 +116,7 @@ pub fn write_fixture(w: &Workdir) -> PathBuf {
 }
 
 pub fn load(dir: &Path) -> RawTables {
-    data::load(dir, &LoadOptions::default()).expect("fixture loads").0
+    data::load(dir, &LoadOptions::default())
+        .expect("fixture loads")
+        .0
 }
