@@ -229,6 +229,31 @@ fn seconds_per_unit(unit: TimeUnit) -> i64 {
     }
 }
 
+/// Parses a text column value by value, tallying the values `parse` rejects as `kind`.
+fn parse_texts<T>(
+    column: &Column,
+    origin: &Origin,
+    kind: ProblemKind,
+    out: &mut Vec<Problem>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> PolarsResult<Vec<Option<T>>> {
+    let mut bad = origin.tally(kind);
+    let parsed = texts(column)?
+        .iter()
+        .enumerate()
+        .map(|(row_idx, v)| {
+            let v = v?;
+            let parsed = parse(v);
+            if parsed.is_none() {
+                bad.hit(row_idx, || v.to_string());
+            }
+            parsed
+        })
+        .collect();
+    bad.finish(out);
+    Ok(parsed)
+}
+
 /// Timestamps in seconds. Dates mean midnight; text is parsed as ISO 8601.
 pub fn timestamps(
     column: &Column,
@@ -251,24 +276,13 @@ pub fn timestamps(
                 .map(|v| v.map(|v| v.div_euclid(per)))
                 .collect())
         }
-        _ => {
-            let mut bad = origin.tally(ProblemKind::BadDate);
-            let text = texts(column)?;
-            let parsed = text
-                .iter()
-                .enumerate()
-                .map(|(row_idx, v)| {
-                    let v = v?;
-                    let parsed = dates::parse_timestamp(v);
-                    if parsed.is_none() {
-                        bad.hit(row_idx, || v.to_string());
-                    }
-                    parsed
-                })
-                .collect();
-            bad.finish(out);
-            Ok(parsed)
-        }
+        _ => parse_texts(
+            column,
+            origin,
+            ProblemKind::BadDate,
+            out,
+            dates::parse_timestamp,
+        ),
     }
 }
 
@@ -294,26 +308,29 @@ pub fn numbers(
     out: &mut Vec<Problem>,
 ) -> PolarsResult<Vec<Option<f64>>> {
     if column.dtype().is_primitive_numeric() {
-        return Ok(column.cast(&DataType::Float64)?.f64()?.iter().collect());
-    }
-    let mut bad = origin.tally(ProblemKind::BadNumber);
-    let text = texts(column)?;
-    let parsed = text
-        .iter()
-        .enumerate()
-        .map(|(row_idx, v)| {
-            let v = v?;
-            match v.trim().parse::<f64>() {
-                Ok(x) if x.is_finite() => Some(x),
-                _ => {
+        // Parquet floats can hold NaN and infinity, which are not amounts.
+        let mut bad = origin.tally(ProblemKind::BadNumber);
+        let values = column
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .enumerate()
+            .map(|(row_idx, v)| {
+                let v = v?;
+                if v.is_finite() {
+                    Some(v)
+                } else {
                     bad.hit(row_idx, || v.to_string());
                     None
                 }
-            }
-        })
-        .collect();
-    bad.finish(out);
-    Ok(parsed)
+            })
+            .collect();
+        bad.finish(out);
+        return Ok(values);
+    }
+    parse_texts(column, origin, ProblemKind::BadNumber, out, |v| {
+        v.trim().parse::<f64>().ok().filter(|x| x.is_finite())
+    })
 }
 
 /// Whole numbers; `7.0` is accepted, `7.5` is not.
@@ -325,26 +342,13 @@ pub fn integers(
     if column.dtype().is_integer() {
         return Ok(column.cast(&DataType::Int64)?.i64()?.iter().collect());
     }
-    let mut bad = origin.tally(ProblemKind::BadInteger);
-    let text = texts(column)?;
-    let parsed = text
-        .iter()
-        .enumerate()
-        .map(|(row_idx, v)| {
-            let v = v?;
-            let t = v.trim();
-            let x = t.parse::<i64>().ok().or_else(|| {
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|x| x.fract() == 0.0 && x.abs() < 1e15)
-                    .map(|x| x as i64)
-            });
-            if x.is_none() {
-                bad.hit(row_idx, || v.to_string());
-            }
-            x
+    parse_texts(column, origin, ProblemKind::BadInteger, out, |v| {
+        let t = v.trim();
+        t.parse::<i64>().ok().or_else(|| {
+            t.parse::<f64>()
+                .ok()
+                .filter(|x| x.fract() == 0.0 && x.abs() < 1e15)
+                .map(|x| x as i64)
         })
-        .collect();
-    bad.finish(out);
-    Ok(parsed)
+    })
 }

@@ -39,6 +39,7 @@
 //! a customer's records never depend on chunking or thread scheduling.
 
 use super::rng::Rng;
+use crate::dates::civil_from_days;
 
 pub const SEGMENTS: [&str; 3] = ["consumer", "smb", "enterprise"];
 pub const REGIONS: [&str; 4] = ["north", "south", "east", "west"];
@@ -285,20 +286,6 @@ fn season(day: i32) -> f64 {
         f *= 1.3;
     }
     f
-}
-
-/// (year, month 1..=12, day 1..=31) from days since 1970-01-01 (Hinnant).
-fn civil_from_days(days: i32) -> (i32, u32, u32) {
-    let z = days as i64 + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = (yoe + era * 400) as i32 + i32::from(m <= 2);
-    (y, m, d)
 }
 
 // ---------------------------------------------------------------------------

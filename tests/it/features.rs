@@ -265,3 +265,42 @@ fn features_command_writes_the_table() {
         "{err}"
     );
 }
+
+#[test]
+fn same_bytes_with_one_thread_and_with_four() {
+    let w = Workdir::new();
+    let run = w.run(&[
+        "generate",
+        "--customers",
+        "3000",
+        "--seed",
+        "5",
+        "--out",
+        "d",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    for ext in ["csv", "parquet"] {
+        let mut outputs = Vec::new();
+        for threads in ["1", "4"] {
+            let out = format!("f{threads}.{ext}");
+            let run = w.run(&[
+                "features",
+                "--data",
+                "d",
+                "--labels",
+                "--snapshots",
+                "3",
+                "--threads",
+                threads,
+                "--out",
+                &out,
+            ]);
+            assert!(run.status.success(), "{}", stderr(&run));
+            outputs.push(std::fs::read(w.join(&out)).unwrap());
+        }
+        assert!(
+            outputs[0] == outputs[1],
+            "{ext} output differs between 1 and 4 threads"
+        );
+    }
+}
