@@ -3,7 +3,8 @@
 //! The stages, in the order data flows through them (each imports only earlier ones):
 //! [`data`] (ingest and validate) -> [`features`] (point-in-time features) -> [`labels`]
 //! -> [`matrix`] (the design matrix). [`generate`] makes realistic data to run on;
-//! [`schema`] holds the data contract's names; [`dates`] and [`io`] are shared helpers.
+//! [`schema`] holds the data contract's names; [`dates`], [`io`] and [`rng`] (a seeded PRNG
+//! whose streams never change with crate upgrades) are shared helpers.
 
 pub mod data;
 pub mod dates;
@@ -12,4 +13,5 @@ pub mod generate;
 pub mod io;
 pub mod labels;
 pub mod matrix;
+pub mod rng;
 pub mod schema;

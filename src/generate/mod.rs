@@ -9,7 +9,6 @@
 //! (`orders/part-00000.csv`), which keeps memory bounded by a few chunks at a time. The
 //! whole data set is written into a temporary directory and renamed into place at the end.
 
-pub mod rng;
 pub mod sim;
 
 use std::fs;

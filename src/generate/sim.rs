@@ -38,7 +38,7 @@
 //! Each customer draws from its own [`Rng`] stream (`Rng::new(seed, index)`), so
 //! a customer's records never depend on chunking or thread scheduling.
 
-use super::rng::Rng;
+use crate::rng::Rng;
 use crate::dates::civil_from_days;
 
 pub const SEGMENTS: [&str; 3] = ["consumer", "smb", "enterprise"];

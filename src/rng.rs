@@ -1,4 +1,4 @@
-//! A small, dependency-free deterministic PRNG for the data generator.
+//! A small, dependency-free deterministic PRNG (for the data generator and the learners).
 //!
 //! xoshiro256** seeded through splitmix64. The algorithm is fixed here, so the
 //! same `(seed, stream)` yields the same numbers forever, whatever happens to
