@@ -15,3 +15,4 @@ pub mod labels;
 pub mod matrix;
 pub mod rng;
 pub mod schema;
+pub mod train;

@@ -38,8 +38,8 @@
 //! Each customer draws from its own [`Rng`] stream (`Rng::new(seed, index)`), so
 //! a customer's records never depend on chunking or thread scheduling.
 
-use crate::rng::Rng;
 use crate::dates::civil_from_days;
+use crate::rng::Rng;
 
 pub const SEGMENTS: [&str; 3] = ["consumer", "smb", "enterprise"];
 pub const REGIONS: [&str; 4] = ["north", "south", "east", "west"];
