@@ -13,6 +13,7 @@ pub mod generate;
 pub mod io;
 pub mod labels;
 pub mod matrix;
+pub mod metrics;
 pub mod rng;
 pub mod schema;
 pub mod train;
