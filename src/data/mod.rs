@@ -11,6 +11,7 @@
 //! (for `churn validate`), [`load`] refuses data with any problem and names the file,
 //! column, first row and value of each.
 
+mod fingerprint;
 mod mapping;
 mod problem;
 mod read;
@@ -23,6 +24,7 @@ use polars::prelude::{Column, DataFrame, PolarsError};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_128, Xxh3DefaultBuilder};
 
+pub use fingerprint::{fingerprint, Fingerprint};
 pub use mapping::{ColumnMap, MappingError};
 pub use problem::{Problem, ProblemKind};
 use read::{Origin, Part};

@@ -304,3 +304,30 @@ fn same_bytes_with_one_thread_and_with_four() {
         );
     }
 }
+
+#[test]
+fn fingerprint_counts_and_changes_with_any_value() {
+    let w = Workdir::new();
+    let raw = load(&write_fixture(&w));
+    let f = churn::data::fingerprint(&raw);
+    assert_eq!(
+        (f.customers, f.orders, f.tickets, f.surveys),
+        (7, 15, Some(6), Some(7))
+    );
+    assert_eq!(f.first_order.as_deref(), Some("2024-06-30"));
+    assert_eq!(f.data_end, "2025-09-29");
+    assert_eq!(f.content_hash.len(), 32);
+    // Reordering rows within a file does not matter; changing one amount does.
+    w.write(
+        "data/orders.csv",
+        &ORDERS.replace("o8,C2,2025-06-30,25", "o8,C2,2025-06-30,25.01"),
+    );
+    assert_ne!(
+        churn::data::fingerprint(&load(&w.join("data"))).content_hash,
+        f.content_hash
+    );
+    let mut lines: Vec<&str> = ORDERS.lines().collect();
+    lines[1..].reverse();
+    w.write("data/orders.csv", &(lines.join("\n") + "\n"));
+    assert_eq!(churn::data::fingerprint(&load(&w.join("data"))), f);
+}

@@ -78,6 +78,7 @@ fn csv_and_parquet_give_identical_features() {
     let a = load(&w.join("csv"));
     let b = load(&w.join("parquet"));
     assert_eq!(a, b, "the raw tables differ");
+    assert_eq!(churn::data::fingerprint(&a), churn::data::fingerprint(&b));
     let dates = [a.data_end - 120, a.data_end - 90];
     let fa = features::build(&a, &dates, FeatureConfig::default());
     let fb = features::build(&b, &dates, FeatureConfig::default());
