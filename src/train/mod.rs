@@ -17,6 +17,7 @@
 //! `ValidXParams`, the only type the fitting functions accept.
 
 pub mod forest;
+pub mod logistic;
 pub mod tree;
 
 #[cfg(test)]
@@ -47,6 +48,16 @@ pub enum TrainError {
         u32::MAX
     )]
     TooManyRows { n_rows: usize },
+    /// A value of the design matrix is NaN or infinite.
+    #[error("the design matrix has the non-finite value {value} at row {row}, feature {feature}")]
+    NonFiniteValue {
+        row: usize,
+        feature: usize,
+        value: f64,
+    },
+    /// The logistic-regression solver failed.
+    #[error("the logistic regression solver failed: {message}")]
+    Solver { message: String },
     /// A training parameter is out of range.
     #[error("bad training parameter {name} = {value}: {reason}")]
     BadParam {

@@ -1,0 +1,430 @@
+//! L2-regularised logistic regression giving the probability of churn.
+//!
+//! Input: a design matrix (rows x features, finite values) and labels (`true` = churned).
+//! Output: a [`Logistic`]: per-feature means and standard deviations learned on the
+//! training rows, coefficients on that standardised scale, and an intercept.
+//!
+//! The optimisation is done by `linfa-logistic` (L-BFGS). Three things are ours:
+//!
+//! - **Standardisation is part of the model.** Features are centred and scaled with the
+//!   training rows' mean and standard deviation before fitting, so `alpha` penalises every
+//!   feature alike whatever its unit, and the same transform is applied at prediction. A
+//!   constant column gets a standard deviation of 1: it becomes all zeros and its
+//!   coefficient stays 0.
+//! - **Coefficients always mean log-odds of churn.** `linfa-logistic` 0.8 picks its
+//!   positive class itself: the more frequent label, or the first label seen on a tie (its
+//!   docs say "the larger class", meaning by count). In churn data that is usually "not
+//!   churned", so its coefficients would be the log-odds of staying. We read the class it
+//!   chose (`FittedLogisticRegression::labels().pos.class`) and negate the coefficients
+//!   and intercept when it is `false`.
+//! - **Balanced class weights.** `linfa-logistic` 0.8 has no sample weights (its loss is
+//!   an unweighted sum over rows; a `Dataset`'s weights are ignored). We therefore fit
+//!   unweighted and add `ln(n_retained / n_churned)` to the intercept. For a correctly
+//!   specified model this is exactly where weighting class `c` by `n / (2 n_c)` converges:
+//!   weights `w1`, `w0` shift the log-odds by `ln(w1 / w0)`. It leaves the coefficients,
+//!   and so the ranking and the reasons, unchanged; under misspecification a truly weighted
+//!   fit would also move the coefficients, which this does not.
+//!
+//! The fit is deterministic: the same data and parameters give bit-identical models,
+//! whatever the number of threads (only prediction runs in parallel).
+
+use linfa::traits::Fit;
+use linfa::DatasetBase;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{check_data, TrainError};
+
+/// Default L2 penalty `alpha`.
+pub const DEFAULT_ALPHA: f64 = 1.0;
+/// Default maximum number of L-BFGS iterations.
+pub const DEFAULT_MAX_ITERATIONS: u64 = 200;
+/// Default gradient-norm tolerance at which L-BFGS stops.
+pub const DEFAULT_TOLERANCE: f64 = 1e-6;
+/// Rows predicted per parallel task.
+const PREDICT_CHUNK_ROWS: usize = 1024;
+
+/// How the two classes are weighted in the fit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClassWeight {
+    /// Every row counts once: probabilities are calibrated to the training churn rate.
+    #[default]
+    None,
+    /// Class `c` weighs `n / (2 n_c)`, as if both classes were equally frequent.
+    /// Implemented as an intercept shift of `ln(n_retained / n_churned)` (see the module
+    /// docs), so probabilities are no longer the churn rate but the ranking is unchanged.
+    Balanced,
+}
+
+/// Parameters of a logistic regression, as given (see [`LogisticParams::check`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogisticParams {
+    /// L2 penalty on the standardised coefficients (not the intercept), default
+    /// [`DEFAULT_ALPHA`]. The loss is the *sum* of the rows' log losses plus
+    /// `alpha / 2 * |coefficients|^2`, so the penalty weakens relative to the data as rows
+    /// are added (this is `linfa-logistic`'s convention, and scikit-learn's `C = 1 / alpha`).
+    pub alpha: f64,
+    /// Maximum number of L-BFGS iterations (default [`DEFAULT_MAX_ITERATIONS`]). When it is
+    /// reached the best parameters so far are kept; no error is raised.
+    pub max_iterations: u64,
+    /// L-BFGS stops once the gradient norm is below this (default [`DEFAULT_TOLERANCE`]).
+    pub tolerance: f64,
+    /// Class weighting (default [`ClassWeight::None`]).
+    pub class_weight: ClassWeight,
+}
+
+impl Default for LogisticParams {
+    fn default() -> LogisticParams {
+        LogisticParams {
+            alpha: DEFAULT_ALPHA,
+            max_iterations: DEFAULT_MAX_ITERATIONS,
+            tolerance: DEFAULT_TOLERANCE,
+            class_weight: ClassWeight::None,
+        }
+    }
+}
+
+impl LogisticParams {
+    /// Validates the parameters.
+    ///
+    /// # Errors
+    /// [`TrainError::BadParam`] naming the first bad one: `alpha` negative or not finite,
+    /// `max_iterations` of 0, `tolerance` not finite or not positive.
+    pub fn check(&self) -> Result<ValidLogisticParams, TrainError> {
+        if !(self.alpha.is_finite() && self.alpha >= 0.0) {
+            return Err(TrainError::BadParam {
+                name: "alpha",
+                value: self.alpha.to_string(),
+                reason: "must be finite and at least 0",
+            });
+        }
+        if self.max_iterations < 1 {
+            return Err(TrainError::BadParam {
+                name: "max_iterations",
+                value: self.max_iterations.to_string(),
+                reason: "must be at least 1",
+            });
+        }
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
+            return Err(TrainError::BadParam {
+                name: "tolerance",
+                value: self.tolerance.to_string(),
+                reason: "must be finite and greater than 0",
+            });
+        }
+        Ok(ValidLogisticParams {
+            alpha: self.alpha,
+            max_iterations: self.max_iterations,
+            tolerance: self.tolerance,
+            class_weight: self.class_weight,
+        })
+    }
+}
+
+/// Checked logistic-regression parameters: the only kind [`fit_logistic`] accepts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidLogisticParams {
+    alpha: f64,
+    max_iterations: u64,
+    tolerance: f64,
+    class_weight: ClassWeight,
+}
+
+impl ValidLogisticParams {
+    /// L2 penalty, finite and at least 0.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Maximum number of L-BFGS iterations, at least 1.
+    pub fn max_iterations(&self) -> u64 {
+        self.max_iterations
+    }
+
+    /// Gradient-norm tolerance, finite and positive.
+    pub fn tolerance(&self) -> f64 {
+        self.tolerance
+    }
+
+    /// Class weighting.
+    pub fn class_weight(&self) -> ClassWeight {
+        self.class_weight
+    }
+}
+
+/// A fitted logistic regression: `P(churn | x) = sigmoid(intercept + sum_j
+/// coefficients[j] * (x[j] - means[j]) / stds[j])`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "LogisticRepr")]
+pub struct Logistic {
+    means: Vec<f64>,
+    stds: Vec<f64>,
+    coefficients: Vec<f64>,
+    intercept: f64,
+}
+
+/// The serialised form of a [`Logistic`], checked before it becomes one.
+#[derive(Deserialize)]
+struct LogisticRepr {
+    means: Vec<f64>,
+    stds: Vec<f64>,
+    coefficients: Vec<f64>,
+    intercept: f64,
+}
+
+impl TryFrom<LogisticRepr> for Logistic {
+    type Error = String;
+
+    fn try_from(repr: LogisticRepr) -> Result<Logistic, String> {
+        let n = repr.coefficients.len();
+        if n == 0 {
+            return Err("a logistic model needs at least one coefficient".into());
+        }
+        if repr.means.len() != n || repr.stds.len() != n {
+            return Err(format!(
+                "inconsistent lengths: {n} coefficients, {} means, {} stds",
+                repr.means.len(),
+                repr.stds.len()
+            ));
+        }
+        if !repr.intercept.is_finite()
+            || repr
+                .means
+                .iter()
+                .chain(&repr.coefficients)
+                .any(|v| !v.is_finite())
+        {
+            return Err(
+                "a logistic model's means, coefficients and intercept must be finite".into(),
+            );
+        }
+        if repr.stds.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err("a logistic model's stds must be finite and positive".into());
+        }
+        Ok(Logistic {
+            means: repr.means,
+            stds: repr.stds,
+            coefficients: repr.coefficients,
+            intercept: repr.intercept,
+        })
+    }
+}
+
+/// Fits an L2-regularised logistic regression of churn on `x` (rows x features) and labels
+/// `y` (`true` = churned).
+///
+/// Each feature is standardised with the mean and (population) standard deviation of the
+/// rows of `x`; a constant feature gets a standard deviation of 1. The coefficients of the
+/// result are the log-odds of churn per standard deviation of each feature.
+///
+/// # Errors
+/// Empty data, `y` not one label per row, a single class in `y`, too many rows, a value of
+/// `x` that is NaN or infinite ([`TrainError::NonFiniteValue`]), or a failure inside the
+/// solver ([`TrainError::Solver`]).
+pub fn fit_logistic(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    params: &ValidLogisticParams,
+) -> Result<Logistic, TrainError> {
+    check_data(x, y)?;
+    if let Some(((row, feature), &value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(TrainError::NonFiniteValue {
+            row,
+            feature,
+            value,
+        });
+    }
+    let (means, stds) = standardisation(x);
+    let standardised = standardise(x, &means, &stds);
+    let targets = Array1::from(y.to_vec());
+    let dataset = DatasetBase::new(standardised, targets);
+    let fitted = LogisticRegression::default()
+        .alpha(params.alpha)
+        .max_iterations(params.max_iterations)
+        .gradient_tolerance(params.tolerance)
+        .fit(&dataset)
+        .map_err(|e| TrainError::Solver {
+            message: e.to_string(),
+        })?;
+
+    // linfa models the log-odds of the class it calls positive; make it churn.
+    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+    let coefficients = fitted.params().iter().map(|b| sign * b).collect();
+    let mut intercept = sign * fitted.intercept();
+    if params.class_weight == ClassWeight::Balanced {
+        let n_churned = y.iter().filter(|&&churned| churned).count() as f64;
+        let n_retained = y.len() as f64 - n_churned;
+        intercept += (n_retained / n_churned).ln();
+    }
+    Ok(Logistic {
+        means,
+        stds,
+        coefficients,
+        intercept,
+    })
+}
+
+/// Per-feature mean and population standard deviation of the columns of `x`, with 1 in
+/// place of the deviation of a constant column.
+fn standardisation(x: ArrayView2<f64>) -> (Vec<f64>, Vec<f64>) {
+    let n_rows = x.nrows() as f64;
+    x.columns()
+        .into_iter()
+        .map(|col| {
+            let first = col[0];
+            if col.iter().all(|&v| v == first) {
+                // Exactly constant: a computed deviation could be rounding noise, which
+                // would blow the column up instead of zeroing it.
+                return (first, 1.0);
+            }
+            let mean = col.sum() / n_rows;
+            let var = col.iter().map(|&v| (v - mean) * (v - mean)).sum::<f64>() / n_rows;
+            let std = var.sqrt();
+            (mean, if std > 0.0 { std } else { 1.0 })
+        })
+        .unzip()
+}
+
+/// `(x - means) / stds`, column by column.
+fn standardise(x: ArrayView2<f64>, means: &[f64], stds: &[f64]) -> Array2<f64> {
+    let mut out = x.to_owned();
+    for mut row in out.rows_mut() {
+        for ((v, m), s) in row.iter_mut().zip(means).zip(stds) {
+            *v = (*v - m) / s;
+        }
+    }
+    out
+}
+
+/// `1 / (1 + exp(-z))` without overflow for large `|z|`.
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+impl Logistic {
+    /// Number of features the model expects.
+    pub fn n_features(&self) -> usize {
+        self.coefficients.len()
+    }
+
+    /// The training rows' mean of each feature.
+    pub fn means(&self) -> &[f64] {
+        &self.means
+    }
+
+    /// The training rows' standard deviation of each feature (1 for a constant feature).
+    pub fn stds(&self) -> &[f64] {
+        &self.stds
+    }
+
+    /// The change in log-odds of churn per standard deviation of each feature.
+    pub fn coefficients(&self) -> &[f64] {
+        &self.coefficients
+    }
+
+    /// The log-odds of churn of a row at the training means.
+    pub fn intercept(&self) -> f64 {
+        self.intercept
+    }
+
+    /// The change in log-odds of churn per unit of each feature, `coefficients / stds`
+    /// (for the model card).
+    pub fn coefficients_original_scale(&self) -> Vec<f64> {
+        self.coefficients
+            .iter()
+            .zip(&self.stds)
+            .map(|(b, s)| b / s)
+            .collect()
+    }
+
+    /// The intercept on the original scale: the log-odds of churn of a row of zeros.
+    pub fn intercept_original_scale(&self) -> f64 {
+        self.intercept
+            - self
+                .coefficients_original_scale()
+                .iter()
+                .zip(&self.means)
+                .map(|(b, m)| b * m)
+                .sum::<f64>()
+    }
+
+    /// The log-odds of churn of one row `x` (length [`Self::n_features`]).
+    ///
+    /// # Panics
+    /// If `x` does not have [`Self::n_features`] values.
+    pub fn log_odds(&self, x: ArrayView1<f64>) -> f64 {
+        assert_eq!(
+            x.len(),
+            self.n_features(),
+            "the row has {} features but the model has {}",
+            x.len(),
+            self.n_features()
+        );
+        let mut z = self.intercept;
+        for (j, &v) in x.iter().enumerate() {
+            z += self.coefficients[j] * (v - self.means[j]) / self.stds[j];
+        }
+        z
+    }
+
+    /// The probability of churn of one row `x`, `sigmoid(log_odds(x))`, in [0, 1].
+    ///
+    /// # Panics
+    /// If `x` does not have [`Self::n_features`] values.
+    pub fn predict(&self, x: ArrayView1<f64>) -> f64 {
+        sigmoid(self.log_odds(x))
+    }
+
+    /// The probability of churn of each row of `x` (rows x features), in row order,
+    /// bit-identical to [`Logistic::predict`] row by row; blocks of rows run in parallel.
+    ///
+    /// # Panics
+    /// If `x` does not have [`Self::n_features`] columns.
+    pub fn predict_batch(&self, x: ArrayView2<f64>) -> Vec<f64> {
+        let mut probs = vec![0.0; x.nrows()];
+        probs
+            .par_chunks_mut(PREDICT_CHUNK_ROWS)
+            .enumerate()
+            .for_each(|(c, block)| {
+                let start = c * PREDICT_CHUNK_ROWS;
+                for (i, p) in block.iter_mut().enumerate() {
+                    *p = self.predict(x.row(start + i));
+                }
+            });
+        probs
+    }
+
+    /// Why the model predicts what it does for `x` compared with `reference` (typically
+    /// the population average row): per feature, `coefficients[j] * (x[j] - reference[j]) /
+    /// stds[j]`, the change in log-odds of churn. They add up to
+    /// `log_odds(x) - log_odds(reference)`; the largest positive ones are the reasons `x`
+    /// is more at risk.
+    ///
+    /// # Panics
+    /// If `x` or `reference` does not have [`Self::n_features`] values.
+    pub fn contributions(&self, x: ArrayView1<f64>, reference: ArrayView1<f64>) -> Vec<f64> {
+        let n = self.n_features();
+        assert!(
+            x.len() == n && reference.len() == n,
+            "rows of {} and {} features for a model of {n}",
+            x.len(),
+            reference.len()
+        );
+        x.iter()
+            .zip(reference)
+            .zip(self.coefficients.iter().zip(&self.stds))
+            .map(|((v, r), (b, s))| b * (v - r) / s)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "logistic_tests.rs"]
+mod tests;
