@@ -14,6 +14,7 @@ pub mod io;
 pub mod labels;
 pub mod matrix;
 pub mod metrics;
+pub mod model;
 pub mod rng;
 pub mod schema;
 pub mod train;

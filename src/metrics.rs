@@ -54,6 +54,25 @@ impl Metrics {
     }
 }
 
+/// Ranking quality only, for scores that are not probabilities (baselines such as
+/// days since the last order).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    pub roc_auc: f64,
+    pub pr_auc: f64,
+}
+
+impl Ranking {
+    /// # Errors
+    /// Empty input, mismatched lengths, or a single class.
+    pub fn compute(y: &[bool], scores: &[f64]) -> Result<Ranking, MetricError> {
+        Ok(Ranking {
+            roc_auc: roc_auc(y, scores)?,
+            pr_auc: average_precision(y, scores)?,
+        })
+    }
+}
+
 fn check(y: &[bool], p: &[f64]) -> Result<(), MetricError> {
     if y.len() != p.len() {
         return Err(MetricError::LengthMismatch {

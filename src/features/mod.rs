@@ -78,6 +78,33 @@ impl FeatureFrame {
         self.customer.len()
     }
 
+    /// The rows of the snapshot taken at `as_of`, in order.
+    pub fn rows_of_snapshot(&self, as_of: i32) -> Vec<usize> {
+        (0..self.n_rows())
+            .filter(|&r| self.snapshot[r] == as_of)
+            .collect()
+    }
+
+    /// A frame of the given rows, in the given order (populations are kept whole).
+    pub fn select(&self, rows: &[usize]) -> FeatureFrame {
+        let pick_codes = |c: &Categorical| Categorical {
+            codes: rows.iter().map(|&r| c.codes[r]).collect(),
+            levels: c.levels.clone(),
+        };
+        FeatureFrame {
+            customer: rows.iter().map(|&r| self.customer[r]).collect(),
+            snapshot: rows.iter().map(|&r| self.snapshot[r]).collect(),
+            numeric: self
+                .numeric
+                .iter()
+                .map(|col| rows.iter().map(|&r| col[r]).collect())
+                .collect(),
+            segment: pick_codes(&self.segment),
+            region: pick_codes(&self.region),
+            populations: self.populations.clone(),
+        }
+    }
+
     /// The column of a numeric feature by name.
     pub fn column(&self, name: &str) -> Option<&[f64]> {
         let idx = NUMERIC.iter().position(|n| *n == name)?;

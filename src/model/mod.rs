@@ -1,0 +1,276 @@
+//! Stage 6, model: a learner together with its preprocessing, and the honest training
+//! procedure that produces it.
+//!
+//! Input: [`RawTables`] and a [`TrainConfig`]. Output: a [`Trained`] model: the
+//! [`FittedModel`] to save and score with (refitted on the latest labelable snapshots),
+//! and the out-of-time evaluation of the same procedure on the holdout date, beside the
+//! recency baseline. See [`plan`] for which snapshots each fit uses.
+//!
+//! Preprocessing (the [`MatrixSpec`]: medians, missing indicators, vocabularies) is learned
+//! on training rows only, inside each fit, so the holdout never leaks into it.
+
+pub mod plan;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::RawTables;
+use crate::features::{self, FeatureConfig, FeatureFrame};
+use crate::labels::{self, LabelDefinition, LabelError, LabelSpec};
+use crate::matrix::MatrixSpec;
+use crate::metrics::{MetricError, Metrics, Ranking};
+use crate::train::forest::{fit_forest, Forest, ForestParams};
+use crate::train::logistic::{fit_logistic, Logistic, LogisticParams};
+use crate::train::tree::{fit_single, Tree, TreeParams};
+use crate::train::TrainError;
+pub use plan::{PlanError, SnapshotPlan};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    Logistic,
+    Tree,
+    Forest,
+}
+
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Logistic => "logistic",
+            ModelKind::Tree => "tree",
+            ModelKind::Forest => "forest",
+        }
+    }
+}
+
+/// The learner's parameters; the kind of model follows from the variant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ModelParams {
+    Logistic(LogisticParams),
+    Tree(TreeParams),
+    Forest(ForestParams),
+}
+
+impl ModelParams {
+    /// Documented defaults for `kind`; `seed` drives the forest's sampling.
+    pub fn defaults(kind: ModelKind, seed: u64) -> ModelParams {
+        match kind {
+            ModelKind::Logistic => ModelParams::Logistic(LogisticParams::default()),
+            ModelKind::Tree => ModelParams::Tree(TreeParams::default()),
+            ModelKind::Forest => ModelParams::Forest(ForestParams {
+                seed,
+                ..ForestParams::default()
+            }),
+        }
+    }
+
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            ModelParams::Logistic(_) => ModelKind::Logistic,
+            ModelParams::Tree(_) => ModelKind::Tree,
+            ModelParams::Forest(_) => ModelKind::Forest,
+        }
+    }
+}
+
+/// A fitted learner.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "fitted", rename_all = "lowercase")]
+pub enum Learner {
+    Logistic(Logistic),
+    Tree(Tree),
+    Forest(Forest),
+}
+
+/// Preprocessing and learner: everything needed to turn a feature frame into P(churn).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FittedModel {
+    pub matrix: MatrixSpec,
+    pub learner: Learner,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Label(#[from] LabelError),
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error("scoring the holdout: {0}")]
+    Metric(#[from] MetricError),
+    #[error("no customers are active on {0}: nothing to train or evaluate on")]
+    EmptySnapshot(String),
+}
+
+impl FittedModel {
+    /// Learns the preprocessing on `frame` and fits the learner on it.
+    ///
+    /// # Errors
+    /// Bad parameters or unusable data (see [`TrainError`]).
+    pub fn fit(
+        frame: &FeatureFrame,
+        labels: &[bool],
+        params: &ModelParams,
+    ) -> Result<FittedModel, ModelError> {
+        let matrix = MatrixSpec::fit(frame);
+        let design = matrix.transform(frame, None);
+        let x = design.x.view();
+        let learner = match params {
+            ModelParams::Logistic(p) => Learner::Logistic(fit_logistic(x, labels, &p.check()?)?),
+            ModelParams::Tree(p) => Learner::Tree(fit_single(x, labels, &p.check()?)?),
+            ModelParams::Forest(p) => Learner::Forest(fit_forest(x, labels, &p.check()?)?),
+        };
+        Ok(FittedModel { matrix, learner })
+    }
+
+    /// P(churn) for every row of `frame`, in order.
+    pub fn predict(&self, frame: &FeatureFrame) -> Vec<f64> {
+        let design = self.matrix.transform(frame, None);
+        let x = design.x.view();
+        match &self.learner {
+            Learner::Logistic(m) => m.predict_batch(x),
+            Learner::Tree(m) => m.predict_batch(x),
+            Learner::Forest(m) => m.predict_batch(x),
+        }
+    }
+}
+
+/// How a training run is set up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub params: ModelParams,
+    pub label: LabelSpec,
+    pub features: FeatureConfig,
+    /// Snapshots per fit (K) and the days between them (D).
+    pub snapshots: usize,
+    pub step_days: i32,
+    /// The holdout date; default the latest labelable date.
+    pub as_of: Option<i32>,
+}
+
+/// Risk tiers: `high` for probabilities at or above `high`, `medium` from `medium`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskTiers {
+    pub high: f64,
+    pub medium: f64,
+}
+
+/// Default shares of the holdout population in the high and medium tiers.
+pub const HIGH_TIER_SHARE: f64 = 0.10;
+pub const MEDIUM_TIER_SHARE: f64 = 0.20;
+
+impl RiskTiers {
+    /// Cut points so that about `HIGH_TIER_SHARE` of `probabilities` are high and the next
+    /// `MEDIUM_TIER_SHARE` medium.
+    pub fn from_scores(probabilities: &[f64]) -> RiskTiers {
+        let mut sorted = probabilities.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let at = |share: f64| {
+            // Rounded, not ceiled: 10 x 0.3 is 3.0000000000000004 in floating point.
+            let count = (sorted.len() as f64 * share).round() as usize;
+            let idx = count.clamp(1, sorted.len().max(1)) - 1;
+            sorted.get(idx).copied().unwrap_or(1.0)
+        };
+        RiskTiers {
+            high: at(HIGH_TIER_SHARE),
+            medium: at(HIGH_TIER_SHARE + MEDIUM_TIER_SHARE),
+        }
+    }
+
+    pub fn tier(&self, probability: f64) -> &'static str {
+        if probability >= self.high {
+            "high"
+        } else if probability >= self.medium {
+            "medium"
+        } else {
+            "low"
+        }
+    }
+}
+
+/// Rows used by each part of a training run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    pub evaluation_fit: usize,
+    pub holdout: usize,
+    pub final_fit: usize,
+}
+
+/// The outcome of [`train`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trained {
+    pub plan: SnapshotPlan,
+    pub label: LabelDefinition,
+    /// The model to save: fitted on `plan.final_fit`.
+    pub model: FittedModel,
+    /// The same procedure fitted on `plan.evaluation_fit`, scored on `plan.holdout`.
+    pub holdout: Metrics,
+    /// Ranking the holdout by days since the last order alone.
+    pub recency_baseline: Ranking,
+    /// Cut points chosen on the holdout predictions.
+    pub tiers: RiskTiers,
+    pub rows: RowCounts,
+}
+
+/// Fits and evaluates a model out of time, then refits it on the latest snapshots.
+///
+/// # Errors
+/// An unlabelable holdout, an empty snapshot, a single class in the labels, or bad
+/// parameters.
+pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelError> {
+    let plan = plan::plan(
+        raw.data_end,
+        config.label.horizon_days,
+        config.snapshots,
+        config.step_days,
+        config.as_of,
+    )?;
+    let mut dates = plan.evaluation_fit.clone();
+    dates.push(plan.holdout);
+    dates.extend(&plan.final_fit);
+    // One pass over the data for every snapshot of both fits and the holdout.
+    let frame = features::build(raw, &dates, config.features);
+    let labels = labels::build(raw, &frame, config.label)?;
+    let part = |snapshots: &[i32]| -> Result<(FeatureFrame, Vec<bool>), ModelError> {
+        let mut rows = Vec::new();
+        for &t in snapshots {
+            let of_t = frame.rows_of_snapshot(t);
+            if of_t.is_empty() {
+                return Err(ModelError::EmptySnapshot(crate::dates::format_day(t)));
+            }
+            rows.extend(of_t);
+        }
+        let y = rows.iter().map(|&r| labels[r]).collect();
+        Ok((frame.select(&rows), y))
+    };
+    let (eval_frame, eval_y) = part(&plan.evaluation_fit)?;
+    let (holdout_frame, holdout_y) = part(&[plan.holdout])?;
+    let evaluated = FittedModel::fit(&eval_frame, &eval_y, &config.params)?;
+    let scores = evaluated.predict(&holdout_frame);
+    let holdout = Metrics::compute(&holdout_y, &scores)?;
+    let recency = holdout_frame
+        .column(crate::schema::features::NUMERIC[0])
+        .unwrap_or(&[]);
+    let recency_baseline = Ranking::compute(&holdout_y, recency)?;
+    let tiers = RiskTiers::from_scores(&scores);
+
+    let (final_frame, final_y) = part(&plan.final_fit)?;
+    let model = FittedModel::fit(&final_frame, &final_y, &config.params)?;
+    Ok(Trained {
+        rows: RowCounts {
+            evaluation_fit: eval_y.len(),
+            holdout: holdout_y.len(),
+            final_fit: final_y.len(),
+        },
+        plan,
+        label: config.label.definition,
+        model,
+        holdout,
+        recency_baseline,
+        tiers,
+    })
+}
+
+#[cfg(test)]
+mod tests;

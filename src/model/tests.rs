@@ -1,0 +1,103 @@
+use super::*;
+use crate::data::{self, LoadOptions};
+use crate::generate::{self, sim::SimConfig, GenerateConfig};
+use crate::io::TableFormat;
+
+fn sample(n_customers: usize) -> (tempfile::TempDir, RawTables) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = GenerateConfig {
+        sim: SimConfig {
+            n_customers,
+            seed: 11,
+            start_day: crate::dates::parse_day("2023-01-01").unwrap(),
+            end_day: crate::dates::parse_day("2025-12-31").unwrap(),
+        },
+        format: TableFormat::Csv,
+        truth: false,
+        force: false,
+    };
+    let out = dir.path().join("d");
+    generate::generate(&config, &out).unwrap();
+    let (raw, _) = data::load(&out, &LoadOptions::default()).unwrap();
+    (dir, raw)
+}
+
+fn config(params: ModelParams) -> TrainConfig {
+    TrainConfig {
+        params,
+        label: LabelSpec {
+            horizon_days: 90,
+            definition: LabelDefinition::Either,
+        },
+        features: FeatureConfig::default(),
+        snapshots: 2,
+        step_days: 30,
+        as_of: None,
+    }
+}
+
+#[test]
+fn tiers_by_hand() {
+    let scores: Vec<f64> = (1..=10).map(|i| f64::from(i) / 10.0).collect();
+    let tiers = RiskTiers::from_scores(&scores);
+    // Top 10% of 10 is the single best score; top 30% ends at the third best.
+    assert_eq!((tiers.high, tiers.medium), (1.0, 0.8));
+    assert_eq!(tiers.tier(1.0), "high");
+    assert_eq!(tiers.tier(0.85), "medium");
+    assert_eq!(tiers.tier(0.79), "low");
+}
+
+#[test]
+fn out_of_time_training_beats_the_recency_baseline() {
+    let (_dir, raw) = sample(6000);
+    let trained = train(&raw, &config(ModelParams::defaults(ModelKind::Logistic, 0))).unwrap();
+    let p = &trained.plan;
+    assert_eq!(p.holdout, raw.data_end - 90);
+    assert_eq!(p.evaluation_fit, [p.holdout - 120, p.holdout - 90]);
+    assert_eq!(p.final_fit, [p.holdout - 30, p.holdout]);
+    assert!(trained.rows.evaluation_fit > 3000 && trained.rows.holdout > 1500);
+    let (model, baseline) = (trained.holdout.roc_auc, trained.recency_baseline.roc_auc);
+    assert!(model > 0.72, "holdout ROC AUC {model}");
+    assert!(
+        model > baseline + 0.02,
+        "model {model} vs recency {baseline}"
+    );
+    // The holdout churn rate is what the labels say, and probabilities are calibrated-ish.
+    let rate = trained.holdout.churners as f64 / trained.holdout.n as f64;
+    assert!((0.08..0.35).contains(&rate), "{rate}");
+    assert!(
+        trained.holdout.brier < rate * (1.0 - rate),
+        "better than predicting the base rate"
+    );
+    assert!(trained.tiers.high > trained.tiers.medium);
+}
+
+#[test]
+fn every_kind_trains_and_is_deterministic() {
+    let (_dir, raw) = sample(3000);
+    for kind in [ModelKind::Tree, ModelKind::Forest] {
+        let mut params = ModelParams::defaults(kind, 3);
+        if let ModelParams::Forest(f) = &mut params {
+            f.n_trees = 20;
+        }
+        let a = train(&raw, &config(params.clone())).unwrap();
+        let b = train(&raw, &config(params)).unwrap();
+        assert!(a.holdout.roc_auc > 0.65, "{kind:?}: {}", a.holdout.roc_auc);
+        let json = |t: &Trained| serde_json::to_string(&t.model).unwrap();
+        assert_eq!(json(&a), json(&b), "{kind:?} is not deterministic");
+        let back: FittedModel = serde_json::from_str(&json(&a)).unwrap();
+        assert_eq!(back, a.model);
+    }
+}
+
+#[test]
+fn an_unlabelable_holdout_is_refused() {
+    let (_dir, raw) = sample(500);
+    let mut c = config(ModelParams::defaults(ModelKind::Logistic, 0));
+    c.as_of = Some(raw.data_end - 10);
+    let err = train(&raw, &c).unwrap_err();
+    assert!(
+        matches!(err, ModelError::Plan(PlanError::NotLabelable { .. })),
+        "{err}"
+    );
+}
