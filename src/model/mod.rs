@@ -9,6 +9,7 @@
 //! Preprocessing (the [`MatrixSpec`]: medians, missing indicators, vocabularies) is learned
 //! on training rows only, inside each fit, so the holdout never leaks into it.
 
+pub mod artifact;
 pub mod plan;
 
 use serde::{Deserialize, Serialize};
@@ -201,6 +202,7 @@ pub struct RowCounts {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trained {
     pub plan: SnapshotPlan,
+    pub params: ModelParams,
     pub label: LabelDefinition,
     /// The model to save: fitted on `plan.final_fit`.
     pub model: FittedModel,
@@ -264,6 +266,7 @@ pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelErro
             final_fit: final_y.len(),
         },
         plan,
+        params: config.params.clone(),
         label: config.label.definition,
         model,
         holdout,
