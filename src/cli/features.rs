@@ -4,53 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use super::{parse_date_arg, DataArgs, Ui};
+use super::{DataArgs, SnapshotArgs, Ui};
 use churn::dates::format_day;
-use churn::features::{self, FeatureConfig, FeatureFrame, DEFAULT_ACTIVE_DAYS};
-use churn::labels::{self, LabelDefinition, LabelSpec, DEFAULT_HORIZON_DAYS};
+use churn::features::{self, FeatureFrame};
+use churn::labels::{self, LabelSpec};
 use churn::{data, io};
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum LabelArg {
-    Inactivity,
-    Cancellation,
-    Either,
-}
-
-impl From<LabelArg> for LabelDefinition {
-    fn from(l: LabelArg) -> Self {
-        match l {
-            LabelArg::Inactivity => LabelDefinition::Inactivity,
-            LabelArg::Cancellation => LabelDefinition::Cancellation,
-            LabelArg::Either => LabelDefinition::Either,
-        }
-    }
-}
-
-/// Snapshot dates and label definition, shared with the commands that train.
-#[derive(Args, Debug, Clone)]
-pub struct SnapshotArgs {
-    /// As-of date T (end of day). Default: the last day of the data, or with --labels
-    /// the latest date whose label window fits in the data.
-    #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
-    as_of: Option<i32>,
-    /// The population at T: customers with an order in (T - active_days, T].
-    #[arg(long, default_value_t = DEFAULT_ACTIVE_DAYS)]
-    active_days: i32,
-    /// Stack K snapshots T, T - step, T - 2*step, ... into one table.
-    #[arg(long, default_value_t = 1)]
-    snapshots: usize,
-    #[arg(long, default_value_t = 30)]
-    step_days: i32,
-    /// Churn = no order (inactivity), churned_at (cancellation), or either, within H days.
-    #[arg(long, default_value_t = DEFAULT_HORIZON_DAYS)]
-    horizon_days: i32,
-    /// Label definition (default: either when customers have churned_at, else inactivity).
-    #[arg(long, value_enum)]
-    label: Option<LabelArg>,
-}
 
 #[derive(Args, Debug)]
 pub struct FeaturesArgs {
@@ -71,35 +31,22 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         bail!("--out {} must end in .csv or .parquet", args.out.display());
     }
     let s = &args.snapshot;
-    if s.active_days < 1 || s.step_days < 1 || s.snapshots < 1 {
-        bail!("--active-days, --step-days and --snapshots must be at least 1");
-    }
+    let n_snapshots = s.snapshots_or(1)?;
     let (raw, report) = data::load(&args.data.data, &args.data.load_options()?)?;
     for w in &report.warnings {
         ui.warn(w);
     }
-    let spec = LabelSpec {
-        horizon_days: s.horizon_days,
-        definition: s
-            .label
-            .map_or_else(|| LabelDefinition::default_for(&raw), Into::into),
-    };
+    let spec = s.label_spec(&raw);
     let latest = if args.labels {
         labels::latest_labelable(&raw, s.horizon_days)
     } else {
         raw.data_end
     };
     let as_of = s.as_of.unwrap_or(latest);
-    let dates: Vec<i32> = (0..s.snapshots as i32)
+    let dates: Vec<i32> = (0..n_snapshots as i32)
         .map(|k| as_of - k * s.step_days)
         .collect();
-    let frame = features::build(
-        &raw,
-        &dates,
-        FeatureConfig {
-            active_days: s.active_days,
-        },
-    );
+    let frame = features::build(&raw, &dates, s.feature_config());
     let labels = if args.labels {
         Some(labels::build(&raw, &frame, spec)?)
     } else {

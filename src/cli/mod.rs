@@ -3,6 +3,8 @@
 
 mod features;
 mod generate;
+mod models;
+mod train;
 mod validate;
 
 use std::io::Write;
@@ -10,10 +12,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use churn::data::{ColumnMap, LoadOptions};
+use churn::data::{ColumnMap, LoadOptions, RawTables};
 use churn::dates;
+use churn::features::{FeatureConfig, DEFAULT_ACTIVE_DAYS};
+use churn::labels::{LabelDefinition, LabelSpec, DEFAULT_HORIZON_DAYS};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,6 +44,10 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Compute point-in-time features (and optionally labels) for one or more snapshots.
     Features(features::FeaturesArgs),
+    /// Train a model, evaluate it out of time against the recency baseline, and save it.
+    Train(train::TrainArgs),
+    /// List the saved models, or make one current.
+    Models(models::ModelsArgs),
 }
 
 /// Where the input tables are and how their columns are named.
@@ -74,6 +82,74 @@ impl DataArgs {
             columns,
             drop_unknown_customers: self.drop_unknown_customers,
         })
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LabelArg {
+    Inactivity,
+    Cancellation,
+    Either,
+}
+
+impl From<LabelArg> for LabelDefinition {
+    fn from(l: LabelArg) -> Self {
+        match l {
+            LabelArg::Inactivity => LabelDefinition::Inactivity,
+            LabelArg::Cancellation => LabelDefinition::Cancellation,
+            LabelArg::Either => LabelDefinition::Either,
+        }
+    }
+}
+
+/// Snapshot dates and label definition, shared with the commands that train.
+#[derive(Args, Debug, Clone)]
+pub struct SnapshotArgs {
+    /// As-of date T (end of day). Default: the last day of the data, or with --labels
+    /// the latest date whose label window fits in the data.
+    #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<i32>,
+    /// The population at T: customers with an order in (T - active_days, T].
+    #[arg(long, default_value_t = DEFAULT_ACTIVE_DAYS)]
+    pub active_days: i32,
+    /// Stack K snapshots T, T - step, T - 2*step, ... into one table.
+    /// (default: 1 for features, 3 for training).
+    #[arg(long)]
+    pub snapshots: Option<usize>,
+    #[arg(long, default_value_t = 30)]
+    pub step_days: i32,
+    /// Churn = no order (inactivity), churned_at (cancellation), or either, within H days.
+    #[arg(long, default_value_t = DEFAULT_HORIZON_DAYS)]
+    pub horizon_days: i32,
+    /// Label definition (default: either when customers have churned_at, else inactivity).
+    #[arg(long, value_enum)]
+    pub label: Option<LabelArg>,
+}
+
+impl SnapshotArgs {
+    /// The number of snapshots, checking every count of days on the way.
+    pub fn snapshots_or(&self, default: usize) -> Result<usize> {
+        let n = self.snapshots.unwrap_or(default);
+        if self.active_days < 1 || self.step_days < 1 || self.horizon_days < 1 || n < 1 {
+            bail!("--active-days, --step-days, --horizon-days and --snapshots must be at least 1");
+        }
+        Ok(n)
+    }
+
+    /// The label definition: as asked, or the default for this data.
+    pub fn label_spec(&self, raw: &RawTables) -> LabelSpec {
+        LabelSpec {
+            horizon_days: self.horizon_days,
+            definition: self
+                .label
+                .map_or_else(|| LabelDefinition::default_for(raw), Into::into),
+        }
+    }
+
+    pub fn feature_config(&self) -> FeatureConfig {
+        FeatureConfig {
+            active_days: self.active_days,
+        }
     }
 }
 
@@ -134,6 +210,8 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args, &ui),
         Command::Validate(args) => validate::run(args, &ui),
         Command::Features(args) => features::run(args, &ui),
+        Command::Train(args) => train::run(args, &ui),
+        Command::Models(args) => models::run(args, &ui),
     });
     match result {
         Ok(code) => code,

@@ -319,7 +319,11 @@ impl ModelArtifact {
             },
         );
         for (name, w) in self.drivers().into_iter().take(10) {
-            card.push_str(&format!("| {name} | {w:+.4} |\n"));
+            let w = match self.kind {
+                ModelKind::Logistic => format!("{w:+.4}"),
+                _ => format!("{w:.4}"),
+            };
+            card.push_str(&format!("| {name} | {w} |\n"));
         }
         card
     }

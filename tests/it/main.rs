@@ -6,3 +6,4 @@ mod generator;
 mod labels;
 mod leakage;
 mod support;
+mod train;

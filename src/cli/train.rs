@@ -1,0 +1,182 @@
+//! `churn train`: fit a model, evaluate it out of time, save it (and its card).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use super::{DataArgs, SnapshotArgs, Ui};
+use churn::data;
+use churn::model::artifact::{self, ModelArtifact};
+use churn::model::{self, ModelKind, ModelParams, TrainConfig};
+use churn::train::logistic::ClassWeight;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum KindArg {
+    Logistic,
+    Tree,
+    Forest,
+}
+
+/// Default number of stacked snapshots per fit.
+pub const DEFAULT_SNAPSHOTS: usize = 3;
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    snapshot: SnapshotArgs,
+    /// Which learner.
+    #[arg(long, value_enum, default_value = "logistic")]
+    model: KindArg,
+    /// Seed of every random choice (the forest's bootstrap and feature sampling).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where models are saved: OUT/<id>/model.json and model.md.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    out: PathBuf,
+    /// logistic: L2 regularisation strength.
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// logistic: weigh churners and stayers equally.
+    #[arg(long)]
+    balanced: bool,
+    /// tree, forest: maximum depth.
+    #[arg(long)]
+    max_depth: Option<usize>,
+    /// tree, forest: minimum training rows in a leaf.
+    #[arg(long)]
+    min_leaf: Option<usize>,
+    /// forest: number of trees.
+    #[arg(long)]
+    trees: Option<usize>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl TrainArgs {
+    fn params(&self) -> ModelParams {
+        let kind = match self.model {
+            KindArg::Logistic => ModelKind::Logistic,
+            KindArg::Tree => ModelKind::Tree,
+            KindArg::Forest => ModelKind::Forest,
+        };
+        let mut params = ModelParams::defaults(kind, self.seed);
+        match &mut params {
+            ModelParams::Logistic(p) => {
+                if let Some(alpha) = self.alpha {
+                    p.alpha = alpha;
+                }
+                if self.balanced {
+                    p.class_weight = ClassWeight::Balanced;
+                }
+            }
+            ModelParams::Tree(p) => {
+                p.max_depth = self.max_depth.unwrap_or(p.max_depth);
+                p.min_samples_leaf = self.min_leaf.unwrap_or(p.min_samples_leaf);
+            }
+            ModelParams::Forest(p) => {
+                p.tree.max_depth = self.max_depth.unwrap_or(p.tree.max_depth);
+                p.tree.min_samples_leaf = self.min_leaf.unwrap_or(p.tree.min_samples_leaf);
+                p.n_trees = self.trees.unwrap_or(p.n_trees);
+            }
+        }
+        params
+    }
+}
+
+pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
+    let started = Instant::now();
+    let s = &args.snapshot;
+    let snapshots = s.snapshots_or(DEFAULT_SNAPSHOTS)?;
+    let (raw, report) = data::load(&args.data.data, &args.data.load_options()?)?;
+    for w in &report.warnings {
+        ui.warn(w);
+    }
+    let config = TrainConfig {
+        params: args.params(),
+        label: s.label_spec(&raw),
+        features: s.feature_config(),
+        snapshots,
+        step_days: s.step_days,
+        as_of: s.as_of,
+    };
+    let trained = model::train(&raw, &config)?;
+    let artifact = ModelArtifact::new(
+        trained,
+        args.seed,
+        s.step_days,
+        s.active_days,
+        s.horizon_days,
+        data::fingerprint(&raw),
+    );
+    let folder = artifact.save(&args.out)?;
+    let became_current = artifact::current(&args.out).is_none();
+    if became_current {
+        artifact::promote(&args.out, &artifact.id)?;
+    }
+
+    let m = &artifact.holdout_metrics;
+    let b = &artifact.recency_baseline;
+    if args.json {
+        let summary = serde_json::json!({
+            "id": artifact.id,
+            "kind": artifact.kind,
+            "folder": folder.display().to_string(),
+            "current": became_current,
+            "snapshots": artifact.snapshots,
+            "rows": artifact.rows,
+            "holdout": m,
+            "recency_baseline": b,
+            "risk_tiers": artifact.risk_tiers,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    }
+    ui.info(format!(
+        "evaluated out of time: fitted on {} ({} rows), scored {} ({} customers, {:.1}% churned)",
+        artifact.snapshots.evaluation_fit.join(", "),
+        artifact.rows.evaluation_fit,
+        artifact.snapshots.holdout,
+        m.n,
+        100.0 * m.churners as f64 / m.n.max(1) as f64
+    ));
+    ui.info(format!(
+        "  {:<22} ROC AUC {:.4}  PR AUC {:.4}  log loss {:.4}  Brier {:.4}",
+        artifact.kind.name(),
+        m.roc_auc,
+        m.pr_auc,
+        m.log_loss,
+        m.brier
+    ));
+    ui.info(format!(
+        "  {:<22} ROC AUC {:.4}  PR AUC {:.4}{}",
+        "recency alone",
+        b.roc_auc,
+        b.pr_auc,
+        if m.roc_auc > b.roc_auc {
+            ""
+        } else {
+            "   <- the model does NOT beat this baseline"
+        }
+    ));
+    ui.info(format!(
+        "saved {} (refitted on {}, {} rows) in {:.1}s; {}",
+        folder.display(),
+        artifact.snapshots.final_fit.join(", "),
+        artifact.rows.final_fit,
+        started.elapsed().as_secs_f64(),
+        if became_current {
+            "it is the current model".to_string()
+        } else {
+            format!(
+                "make it current with `churn models promote {}`",
+                artifact.id
+            )
+        }
+    ));
+    Ok(ExitCode::SUCCESS)
+}
