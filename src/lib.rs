@@ -17,4 +17,5 @@ pub mod metrics;
 pub mod model;
 pub mod rng;
 pub mod schema;
+pub mod score;
 pub mod train;

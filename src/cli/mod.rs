@@ -4,6 +4,7 @@
 mod features;
 mod generate;
 mod models;
+mod score;
 mod train;
 mod validate;
 
@@ -48,6 +49,8 @@ enum Command {
     Train(train::TrainArgs),
     /// List the saved models, or make one current.
     Models(models::ModelsArgs),
+    /// Score the customer base with a saved model: the ranked at-risk list with reasons.
+    Score(score::ScoreArgs),
 }
 
 /// Where the input tables are and how their columns are named.
@@ -212,6 +215,7 @@ pub fn main() -> ExitCode {
         Command::Features(args) => features::run(args, &ui),
         Command::Train(args) => train::run(args, &ui),
         Command::Models(args) => models::run(args, &ui),
+        Command::Score(args) => score::run(args, &ui),
     });
     match result {
         Ok(code) => code,

@@ -169,6 +169,14 @@ pub struct DataReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
+    #[error("{file} has no column {column:?} to keep (its columns: {available})")]
+    NoSuchColumn {
+        file: PathBuf,
+        column: String,
+        available: String,
+    },
+    #[error("reading {file}: {message}")]
+    Read { file: PathBuf, message: String },
     #[error("data directory {0} does not exist")]
     NoDataDir(PathBuf),
     #[error("{0} is not a directory")]
@@ -223,6 +231,54 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
 /// Only when the directory itself is missing; problems in the data are in the report.
 pub fn inspect(dir: &Path, opts: &LoadOptions) -> Result<DataReport, DataError> {
     read_all(dir, opts).map(|(_, report)| report)
+}
+
+/// A named column of optional text values.
+pub type TextColumn = (String, Vec<Option<String>>);
+
+/// Reads extra customer columns (as text), one value per customer number, in the order
+/// of `load`. Used to carry columns such as name or email through to the at-risk list.
+///
+/// # Errors
+/// A column the customers table does not have (the message lists those it has), or an
+/// unreadable file.
+pub fn read_customer_columns(dir: &Path, names: &[String]) -> Result<Vec<TextColumn>, DataError> {
+    let mut out: Vec<(String, Vec<Option<String>>)> =
+        names.iter().map(|n| (n.clone(), Vec::new())).collect();
+    if names.is_empty() {
+        return Ok(out);
+    }
+    let parts = match read::locate(dir, Table::Customers) {
+        Ok(Some(parts)) => parts,
+        Ok(None) => return Err(DataError::NoDataDir(dir.join(Table::Customers.name()))),
+        Err(problem) => {
+            return Err(DataError::Invalid {
+                dir: dir.to_path_buf(),
+                problems: vec![*problem],
+            })
+        }
+    };
+    for part in &parts {
+        let read_err = |e: PolarsError| DataError::Read {
+            file: part.path.clone(),
+            message: e.to_string(),
+        };
+        let mut lf = read::scan(part).map_err(read_err)?;
+        let available = read::column_names(&mut lf).map_err(read_err)?;
+        if let Some(missing) = names.iter().find(|n| !available.contains(n)) {
+            return Err(DataError::NoSuchColumn {
+                file: part.path.clone(),
+                column: missing.clone(),
+                available: available.join(", "),
+            });
+        }
+        let frame = read::read_columns(lf, names).map_err(read_err)?;
+        for (column, (_, values)) in frame.columns().iter().zip(out.iter_mut()) {
+            let text = read::texts(column).map_err(read_err)?;
+            values.extend(text.iter().map(|v| v.map(str::to_string)));
+        }
+    }
+    Ok(out)
 }
 
 fn read_all(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), DataError> {

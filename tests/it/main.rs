@@ -5,5 +5,6 @@ mod features;
 mod generator;
 mod labels;
 mod leakage;
+mod score;
 mod support;
 mod train;

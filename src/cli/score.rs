@@ -1,0 +1,129 @@
+//! `churn score`: the ranked at-risk list, with reasons, from a saved model.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+
+use super::{parse_date_arg, DataArgs, Ui};
+use churn::dates::format_day;
+use churn::model::artifact::{self, ModelArtifact};
+use churn::score::{self, ScoreConfig, SortBy};
+use churn::{data, io};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SortArg {
+    Probability,
+    Value,
+}
+
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Model id, or a path to a model folder or model.json (default: the current model).
+    #[arg(long)]
+    model: Option<String>,
+    /// Where models are kept.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    models_dir: PathBuf,
+    /// Score the population at this date (default: the last day of the data).
+    #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+    as_of: Option<i32>,
+    /// The at-risk list: .csv or .parquet.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Keep only the first N customers of the ranking.
+    #[arg(long)]
+    top: Option<usize>,
+    /// Keep only customers at or above this probability.
+    #[arg(long)]
+    min_probability: Option<f64>,
+    /// Rank by churn probability or by value at risk.
+    #[arg(long, value_enum, default_value = "probability")]
+    sort: SortArg,
+    /// Extra customer columns to carry through, e.g. `--keep name,email`.
+    #[arg(long, value_delimiter = ',')]
+    keep: Vec<String>,
+    /// How many rows of the list to print (0 for none).
+    #[arg(long, default_value_t = 10)]
+    show: usize,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
+    let started = Instant::now();
+    if io::TableFormat::of(&args.out).is_none() {
+        bail!("--out {} must end in .csv or .parquet", args.out.display());
+    }
+    if let Some(p) = args.min_probability {
+        if !(0.0..=1.0).contains(&p) {
+            bail!("--min-probability must be between 0 and 1, got {p}");
+        }
+    }
+    let path = artifact::locate(&args.models_dir, args.model.as_deref())?;
+    let model = ModelArtifact::load(&path)?;
+    let (raw, report) = data::load(&args.data.data, &args.data.load_options()?)?;
+    for w in &report.warnings {
+        ui.warn(w);
+    }
+    let keep = data::read_customer_columns(&args.data.data, &args.keep)?;
+    let config = ScoreConfig {
+        as_of: args.as_of.unwrap_or(raw.data_end),
+        top: args.top,
+        min_probability: args.min_probability,
+        sort: match args.sort {
+            SortArg::Probability => SortBy::Probability,
+            SortArg::Value => SortBy::Value,
+        },
+    };
+    let list = score::score(&raw, &model, &config);
+    let mut df = score::to_dataframe(&list, &raw.customers, &keep)?;
+    io::write_table(&mut df, &args.out)?;
+
+    let p = list.population;
+    if args.json {
+        let summary = serde_json::json!({
+            "model": model.id,
+            "as_of": format_day(list.as_of),
+            "scored": list.scored,
+            "high_risk": list.high_risk,
+            "total_value_at_risk": list.total_value_at_risk,
+            "lapsed_left_out": p.lapsed,
+            "never_ordered_left_out": p.never_ordered,
+            "rows_written": df.height(),
+            "out": args.out.display().to_string(),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if args.show > 0 {
+        for r in list.rows.iter().take(args.show) {
+            println!(
+                "{:>5}  {:<12} {:>6.1}%  {:<6}  {:>10.2}  {}",
+                list.rows.iter().position(|x| x == r).map_or(0, |i| i + 1),
+                raw.customers.ids[r.customer as usize],
+                100.0 * r.probability,
+                r.tier,
+                r.value_at_risk,
+                r.reasons.join("; ")
+            );
+        }
+    }
+    ui.info(format!(
+        "scored {} customers active on {} with {}: {} high risk, {:.2} total value at risk; left out {} lapsed and {} who never ordered; wrote {} rows to {} in {:.1}s",
+        list.scored,
+        format_day(list.as_of),
+        model.id,
+        list.high_risk,
+        list.total_value_at_risk,
+        p.lapsed,
+        p.never_ordered,
+        df.height(),
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
