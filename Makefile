@@ -17,8 +17,7 @@ demo: release $(SAMPLE)/customers.csv
 	$(BIN) validate --data $(SAMPLE)
 	@mkdir -p $(OUT)
 	$(BIN) features --data $(SAMPLE) --labels --snapshots 3 --out $(OUT)/features.parquet
-	$(BIN) train --data $(SAMPLE) --model logistic --out $(OUT)/models
-	$(BIN) models promote $$(ls $(OUT)/models | grep '^logistic-' | head -n 1) --dir $(OUT)/models
+	$(BIN) train --data $(SAMPLE) --model logistic --out $(OUT)/models --promote
 	$(BIN) score --data $(SAMPLE) --models-dir $(OUT)/models --out $(OUT)/at_risk.csv --keep account_manager --show 10
 	@echo "files: $(OUT)/features.parquet, $(OUT)/models/ (model.json, model.md), $(OUT)/at_risk.csv"
 

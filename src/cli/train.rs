@@ -53,6 +53,9 @@ pub struct TrainArgs {
     /// forest: number of trees.
     #[arg(long)]
     trees: Option<usize>,
+    /// Make the new model current even if another one is.
+    #[arg(long)]
+    promote: bool,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -115,7 +118,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
         data::fingerprint(&raw),
     );
     let folder = artifact.save(&args.out)?;
-    let became_current = artifact::current(&args.out).is_none();
+    let became_current = args.promote || artifact::current(&args.out).is_none();
     if became_current {
         artifact::promote(&args.out, &artifact.id)?;
     }
