@@ -180,6 +180,16 @@ pub mod features {
         "orders_prev_90d",
     ];
 
+    /// The raw features shown beside a score and in summaries, so a person can check them.
+    pub const KEY: [&str; 6] = [
+        "recency_days",
+        "orders_365d",
+        "spend_365d",
+        "open_tickets",
+        "csat_last",
+        "nps_last",
+    ];
+
     /// Categorical features, one-hot encoded by the matrix stage.
     pub const CATEGORICAL: [&str; 2] = [SEGMENT, REGION];
 }

@@ -10,6 +10,7 @@ use super::{DataArgs, SnapshotArgs, Ui};
 use churn::dates::format_day;
 use churn::features::{self, FeatureFrame};
 use churn::labels::{self, LabelSpec};
+use churn::schema::features::KEY;
 use churn::{data, io};
 
 #[derive(Args, Debug)]
@@ -84,14 +85,7 @@ fn summary(frame: &FeatureFrame, labels: Option<&[bool]>, spec: LabelSpec) -> St
         (mean, known.len() as f64 / col.len().max(1) as f64)
     };
     let mut text = String::from("feature summary (mean, share known):");
-    for name in [
-        "recency_days",
-        "orders_365d",
-        "spend_365d",
-        "open_tickets",
-        "csat_last",
-        "nps_last",
-    ] {
+    for name in KEY {
         let (mean, known) = stat(name);
         text.push_str(&format!(
             "\n  {name:<16} {mean:>10.2}  {:>5.1}%",

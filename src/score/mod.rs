@@ -12,7 +12,7 @@
 pub mod reasons;
 mod table;
 
-pub use table::{to_dataframe, KEY_FEATURES};
+pub use table::to_dataframe;
 
 use ndarray::Axis;
 use rayon::prelude::*;

@@ -4,17 +4,7 @@ use polars::prelude::*;
 
 use super::{reasons::SEPARATOR, AtRiskList};
 use crate::data::{Customers, TextColumn};
-use crate::schema::features::{NUMERIC, REGION, SEGMENT};
-
-/// Raw features shown beside the score, so a person can check the reasons.
-pub const KEY_FEATURES: [&str; 6] = [
-    "recency_days",
-    "orders_365d",
-    "spend_365d",
-    "open_tickets",
-    "csat_last",
-    "nps_last",
-];
+use crate::schema::features::{KEY, NUMERIC, REGION, SEGMENT};
 
 fn round(v: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
@@ -69,7 +59,7 @@ pub fn to_dataframe(
             .map(|r| Some(round(r.value_at_risk, 2)))
             .collect(),
     ));
-    for name in KEY_FEATURES {
+    for name in KEY {
         let j = NUMERIC
             .iter()
             .position(|n| *n == name)

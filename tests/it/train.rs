@@ -84,38 +84,22 @@ fn train_saves_a_card_and_the_first_model_becomes_current() {
 fn same_data_and_seed_give_a_byte_identical_model() {
     let w = Workdir::new();
     sample(&w);
-    train(
-        &w,
-        &[
+    for (out, threads) in [("a", "2"), ("b", "1")] {
+        let args = [
             "--model",
             "forest",
             "--trees",
             "8",
             "--seed",
             "4",
-            "--out",
-            "a",
             "--snapshots",
             "2",
-        ],
-    );
-    train(
-        &w,
-        &[
-            "--model",
-            "forest",
-            "--trees",
-            "8",
-            "--seed",
-            "4",
-            "--out",
-            "b",
-            "--snapshots",
-            "2",
-            "--threads",
-            "1",
-        ],
-    );
+        ];
+        train(
+            &w,
+            &[&args[..], &["--out", out, "--threads", threads]].concat(),
+        );
+    }
     let (a, b) = (model_dirs(&w, "a"), model_dirs(&w, "b"));
     assert_eq!(a, b);
     let read = |dir: &str| std::fs::read(w.join(&format!("{dir}/{}/model.json", a[0]))).unwrap();
