@@ -100,10 +100,10 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else if args.show > 0 {
-        for r in list.rows.iter().take(args.show) {
+        for (i, r) in list.rows.iter().take(args.show).enumerate() {
             println!(
                 "{:>5}  {:<12} {:>6.1}%  {:<6}  {:>10.2}  {}",
-                list.rows.iter().position(|x| x == r).map_or(0, |i| i + 1),
+                i + 1,
                 raw.customers.ids[r.customer as usize],
                 100.0 * r.probability,
                 r.tier,
