@@ -9,9 +9,9 @@ use clap::Args;
 use super::{DataArgs, SnapshotArgs, Ui};
 use churn::dates::format_day;
 use churn::features::{self, FeatureFrame};
+use churn::io;
 use churn::labels::{self, LabelSpec};
 use churn::schema::features::KEY;
-use churn::{data, io};
 
 #[derive(Args, Debug)]
 pub struct FeaturesArgs {
@@ -25,6 +25,9 @@ pub struct FeaturesArgs {
     /// Output table: .csv or .parquet.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
@@ -33,10 +36,7 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
     }
     let s = &args.snapshot;
     let n_snapshots = s.snapshots_or(1)?;
-    let (raw, report) = data::load(&args.data.data, &args.data.load_options()?)?;
-    for w in &report.warnings {
-        ui.warn(w);
-    }
+    let raw = args.data.load(ui)?;
     let spec = s.label_spec(&raw);
     let latest = if args.labels {
         labels::latest_labelable(&raw, s.horizon_days)
@@ -47,14 +47,39 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
     let dates: Vec<i32> = (0..n_snapshots as i32)
         .map(|k| as_of - k * s.step_days)
         .collect();
+    let step = ui.step(format!("computing features for {n_snapshots} snapshot(s)"));
     let frame = features::build(&raw, &dates, s.feature_config());
     let labels = if args.labels {
         Some(labels::build(&raw, &frame, spec)?)
     } else {
         None
     };
+    step.bar
+        .set_message(format!("writing {}", args.out.display()));
     let mut df = features::to_dataframe(&frame, &raw.customers, labels.as_deref())?;
     io::write_table(&mut df, &args.out)?;
+    drop(step);
+
+    if args.json {
+        let churned = labels.as_ref().map(|l| l.iter().filter(|&&c| c).count());
+        let summary = serde_json::json!({
+            "out": args.out.display().to_string(),
+            "rows": df.height(),
+            "columns": df.width(),
+            "snapshots": frame.populations.iter().map(|p| serde_json::json!({
+                "as_of": format_day(p.as_of),
+                "active": p.active,
+                "lapsed_left_out": p.lapsed,
+                "never_ordered_left_out": p.never_ordered,
+            })).collect::<Vec<_>>(),
+            "label": args.labels.then(|| serde_json::json!({
+                "definition": spec.definition.name(),
+                "horizon_days": spec.horizon_days,
+                "churned": churned,
+            })),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    }
 
     for p in &frame.populations {
         ui.info(format!(

@@ -45,6 +45,9 @@ pub struct GenerateArgs {
     /// Replace an existing output directory.
     #[arg(long)]
     force: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: GenerateArgs, ui: &Ui) -> Result<ExitCode> {
@@ -64,7 +67,23 @@ pub fn run(args: GenerateArgs, ui: &Ui) -> Result<ExitCode> {
         force: args.force,
     };
     let started = Instant::now();
+    let step = ui.step(format!("simulating {} customers", args.customers));
     let summary = generate::generate(&config, &args.out)?;
+    drop(step);
+    if args.json {
+        let json = serde_json::json!({
+            "out": args.out.display().to_string(),
+            "seed": args.seed,
+            "start": format_day(args.start),
+            "end": format_day(args.end),
+            "customers": summary.customers,
+            "orders": summary.orders,
+            "tickets": summary.tickets,
+            "surveys": summary.surveys,
+            "part_files_per_table": summary.parts,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    }
     ui.info(format!(
         "generated {} customers, {} orders, {} tickets, {} surveys ({} to {}, seed {}) into {} in {:.1}s",
         summary.customers,

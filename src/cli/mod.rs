@@ -8,12 +8,14 @@ mod score;
 mod train;
 mod validate;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use churn::data::{ColumnMap, LoadOptions, RawTables};
 use churn::dates;
@@ -73,6 +75,18 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
+    /// Reads and validates the tables (with a spinner), printing the data's warnings.
+    pub fn load(&self, ui: &Ui) -> Result<RawTables> {
+        let options = self.load_options()?;
+        let step = ui.step(format!("reading {}", self.data.display()));
+        let (raw, report) = churn::data::load(&self.data, &options)?;
+        drop(step);
+        for w in &report.warnings {
+            ui.warn(w);
+        }
+        Ok(raw)
+    }
+
     fn load_options(&self) -> Result<LoadOptions> {
         let mut columns = match &self.columns {
             Some(path) => ColumnMap::read(path)?,
@@ -161,12 +175,51 @@ pub fn parse_date_arg(text: &str) -> std::result::Result<i32, String> {
     dates::parse_day(text).ok_or_else(|| format!("`{text}` is not a date like 2025-03-01"))
 }
 
-/// How a command talks to the person running it: summaries and warnings on stderr.
+/// How a command talks to the person running it: summaries, warnings and progress on
+/// stderr, so that stdout stays clean for `--json` and pipes.
 pub struct Ui {
     quiet: bool,
+    /// Spinners only when a person is watching: stderr is a terminal and not `--quiet`.
+    progress: bool,
+}
+
+/// A step someone is waiting for: a spinner with its name and the time elapsed, cleared
+/// when the step is dropped. Hidden (and free) when nobody is watching.
+pub struct Step {
+    pub bar: ProgressBar,
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 impl Ui {
+    fn new(quiet: bool) -> Ui {
+        Ui {
+            quiet,
+            progress: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Starts a spinner for a step that may take more than a moment.
+    pub fn step(&self, message: impl Into<String>) -> Step {
+        if !self.progress {
+            return Step {
+                bar: ProgressBar::hidden(),
+            };
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.into());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Step { bar }
+    }
+
     pub fn info(&self, text: impl AsRef<str>) {
         if !self.quiet {
             eprintln!("{}", text.as_ref());
@@ -208,7 +261,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let ui = Ui { quiet: cli.quiet };
+    let ui = Ui::new(cli.quiet);
     let result = configure_threads(cli.threads).and_then(|()| match cli.command {
         Command::Generate(args) => generate::run(args, &ui),
         Command::Validate(args) => validate::run(args, &ui),

@@ -67,10 +67,7 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
     }
     let path = artifact::locate(&args.models_dir, args.model.as_deref())?;
     let model = ModelArtifact::load(&path)?;
-    let (raw, report) = data::load(&args.data.data, &args.data.load_options()?)?;
-    for w in &report.warnings {
-        ui.warn(w);
-    }
+    let raw = args.data.load(ui)?;
     let keep = data::read_customer_columns(&args.data.data, &args.keep)?;
     let config = ScoreConfig {
         as_of: args.as_of.unwrap_or(raw.data_end),
@@ -81,9 +78,13 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
             SortArg::Value => SortBy::Value,
         },
     };
+    let step = ui.step(format!("scoring with model {}", model.id));
     let list = score::score(&raw, &model, &config);
+    step.bar
+        .set_message(format!("writing {}", args.out.display()));
     let mut df = score::to_dataframe(&list, &raw.customers, &keep)?;
     io::write_table(&mut df, &args.out)?;
+    drop(step);
 
     let p = list.population;
     if args.json {

@@ -96,10 +96,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
     let started = Instant::now();
     let s = &args.snapshot;
     let snapshots = s.snapshots_or(DEFAULT_SNAPSHOTS)?;
-    let (raw, report) = data::load(&args.data.data, &args.data.load_options()?)?;
-    for w in &report.warnings {
-        ui.warn(w);
-    }
+    let raw = args.data.load(ui)?;
     let config = TrainConfig {
         params: args.params(),
         label: s.label_spec(&raw),
@@ -108,7 +105,12 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
         step_days: s.step_days,
         as_of: s.as_of,
     };
+    let step = ui.step(format!(
+        "training {} (out-of-time evaluation, then the final fit)",
+        config.params.kind().name()
+    ));
     let trained = model::train(&raw, &config)?;
+    drop(step);
     let artifact = ModelArtifact::new(
         trained,
         args.seed,

@@ -331,3 +331,63 @@ fn fingerprint_counts_and_changes_with_any_value() {
     w.write("data/orders.csv", &(lines.join("\n") + "\n"));
     assert_eq!(churn::data::fingerprint(&load(&w.join("data"))), f);
 }
+
+/// `--json` summaries are what a batch job parses: they must agree with the files written,
+/// stay alone on stdout, and no progress spinner may leak into a log that is not a terminal.
+#[test]
+fn json_summaries_agree_with_the_files() {
+    let w = Workdir::new();
+    let run = w.run(&["generate", "--customers", "300", "--out", "d", "--json"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let g: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(g["customers"], 300);
+    let lines = |file: &str| {
+        std::fs::read_to_string(w.join(file))
+            .unwrap()
+            .lines()
+            .count()
+            - 1
+    };
+    assert_eq!(
+        g["orders"].as_u64().unwrap() as usize,
+        lines("d/orders.csv")
+    );
+    assert_eq!(
+        g["tickets"].as_u64().unwrap() as usize,
+        lines("d/tickets.csv")
+    );
+    assert!(
+        !stderr(&run).contains('\r'),
+        "no spinner when stderr is not a terminal"
+    );
+
+    let run = w.run(&[
+        "features",
+        "--data",
+        "d",
+        "--labels",
+        "--snapshots",
+        "2",
+        "--out",
+        "f.csv",
+        "--json",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let f: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let snapshots = f["snapshots"].as_array().unwrap();
+    assert_eq!(snapshots.len(), 2);
+    let active: u64 = snapshots
+        .iter()
+        .map(|s| s["active"].as_u64().unwrap())
+        .sum();
+    assert_eq!(f["rows"].as_u64().unwrap(), active);
+    assert_eq!(active as usize, lines("f.csv"));
+    let churned = std::fs::read_to_string(w.join("f.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",true"))
+        .count();
+    assert_eq!(f["label"]["churned"].as_u64().unwrap() as usize, churned);
+    assert_eq!(f["label"]["horizon_days"], 90);
+}
