@@ -12,6 +12,8 @@
 //! 3. one-hot columns `segment=<level>` for each level seen in training, and
 //!    `segment=other` for unseen levels and nulls (never an error); likewise `region`.
 
+use std::ops::Range;
+
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
@@ -100,20 +102,29 @@ impl MatrixSpec {
 
     /// Encodes `frame` with this spec. `labels`, if given, must have one entry per row.
     pub fn transform(&self, frame: &FeatureFrame, labels: Option<&[bool]>) -> DesignMatrix {
-        let names = self.feature_names();
-        let n = frame.n_rows();
-        let mut x = Array2::<f64>::zeros((n, names.len()));
+        DesignMatrix {
+            x: self.transform_rows(frame, 0..frame.n_rows()),
+            y: labels.map(|l| Array1::from(l.to_vec())),
+            feature_names: self.feature_names(),
+        }
+    }
+
+    /// Encodes the frame rows `rows` only: scoring a large base goes through the matrix
+    /// a slice at a time, so the whole design matrix never has to exist at once.
+    pub fn transform_rows(&self, frame: &FeatureFrame, rows: Range<usize>) -> Array2<f64> {
+        let n_columns = self.feature_names().len();
+        let mut x = Array2::<f64>::zeros((rows.len(), n_columns));
         let mut col = 0;
         for (j, values) in frame.numeric.iter().enumerate() {
-            for (row, v) in values.iter().enumerate() {
-                x[[row, col]] = if v.is_nan() { self.medians[j] } else { *v };
+            for (i, v) in values[rows.clone()].iter().enumerate() {
+                x[[i, col]] = if v.is_nan() { self.medians[j] } else { *v };
             }
             col += 1;
         }
         for (j, values) in frame.numeric.iter().enumerate() {
             if self.indicators[j] {
-                for (row, v) in values.iter().enumerate() {
-                    x[[row, col]] = if v.is_nan() { 1.0 } else { 0.0 };
+                for (i, v) in values[rows.clone()].iter().enumerate() {
+                    x[[i, col]] = if v.is_nan() { 1.0 } else { 0.0 };
                 }
                 col += 1;
             }
@@ -125,22 +136,17 @@ impl MatrixSpec {
                 .iter()
                 .map(|l| levels.binary_search(l).unwrap_or(levels.len()))
                 .collect();
-            for row in 0..n {
-                let code = c.codes[row];
+            for (i, &code) in c.codes[rows.clone()].iter().enumerate() {
                 let k = column_of
                     .get(code as usize)
                     .copied()
                     .unwrap_or(levels.len());
-                x[[row, col + k]] = 1.0;
+                x[[i, col + k]] = 1.0;
             }
             col += levels.len() + 1;
         }
-        debug_assert_eq!(col, names.len());
-        DesignMatrix {
-            x,
-            y: labels.map(|l| Array1::from(l.to_vec())),
-            feature_names: names,
-        }
+        debug_assert_eq!(col, n_columns);
+        x
     }
 }
 

@@ -75,3 +75,15 @@ fn even_count_median_is_the_mean_of_the_middle_two() {
     assert_eq!(median(&[3.0, 1.0, NAN, 2.0, 10.0]), Some(2.5));
     assert_eq!(median(&[NAN]), None);
 }
+
+#[test]
+fn transforming_a_slice_of_rows_equals_slicing_the_whole_matrix() {
+    let train = frame(&[4.0, NAN, 1.0, 10.0], &[0, 1, 1, NULL_CODE]);
+    let spec = MatrixSpec::fit(&train);
+    let whole = spec.transform(&train, None).x;
+    let part = spec.transform_rows(&train, 1..3);
+    assert_eq!(part.nrows(), 2);
+    assert_eq!(part.row(0), whole.row(1));
+    assert_eq!(part.row(1), whole.row(2));
+    assert_eq!(spec.transform_rows(&train, 2..2).nrows(), 0);
+}

@@ -12,6 +12,7 @@
 pub mod artifact;
 pub mod plan;
 
+use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::RawTables;
@@ -128,11 +129,37 @@ impl FittedModel {
     /// P(churn) for every row of `frame`, in order.
     pub fn predict(&self, frame: &FeatureFrame) -> Vec<f64> {
         let design = self.matrix.transform(frame, None);
-        let x = design.x.view();
-        match &self.learner {
+        self.learner.predict(design.x.view())
+    }
+}
+
+impl Learner {
+    /// P(churn) for every row of a design matrix encoded by the model's [`MatrixSpec`].
+    pub fn predict(&self, x: ArrayView2<f64>) -> Vec<f64> {
+        match self {
             Learner::Logistic(m) => m.predict_batch(x),
             Learner::Tree(m) => m.predict_batch(x),
             Learner::Forest(m) => m.predict_batch(x),
+        }
+    }
+
+    /// How much each matrix column pushes this row's risk up (positive) or down, as
+    /// (column, amount) pairs. The linear model measures against `reference` (the scored
+    /// population's mean row) in log-odds; trees sum the change in probability along the
+    /// row's decision path.
+    pub fn contributions(
+        &self,
+        x: ArrayView1<f64>,
+        reference: ArrayView1<f64>,
+    ) -> Vec<(usize, f64)> {
+        match self {
+            Learner::Logistic(m) => m
+                .contributions(x, reference)
+                .into_iter()
+                .enumerate()
+                .collect(),
+            Learner::Tree(m) => m.path_contributions(x),
+            Learner::Forest(m) => m.path_contributions(x),
         }
     }
 }
@@ -276,4 +303,4 @@ pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelErro
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

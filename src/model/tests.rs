@@ -3,7 +3,7 @@ use crate::data::{self, LoadOptions};
 use crate::generate::{self, sim::SimConfig, GenerateConfig};
 use crate::io::TableFormat;
 
-fn sample(n_customers: usize) -> (tempfile::TempDir, RawTables) {
+pub(crate) fn sample(n_customers: usize) -> (tempfile::TempDir, RawTables) {
     let dir = tempfile::tempdir().unwrap();
     let config = GenerateConfig {
         sim: SimConfig {
@@ -22,7 +22,7 @@ fn sample(n_customers: usize) -> (tempfile::TempDir, RawTables) {
     (dir, raw)
 }
 
-fn config(params: ModelParams) -> TrainConfig {
+pub(crate) fn config(params: ModelParams) -> TrainConfig {
     TrainConfig {
         params,
         label: LabelSpec {
@@ -149,7 +149,11 @@ mod artifacts {
         let json = a.to_json();
         std::fs::write(
             &path,
-            json.replacen("\"format_version\": 1", "\"format_version\": 99", 1),
+            json.replacen(
+                &format!("\"format_version\": {FORMAT_VERSION}"),
+                "\"format_version\": 99",
+                1,
+            ),
         )
         .unwrap();
         let err = ModelArtifact::load(&path).unwrap_err();
@@ -158,7 +162,7 @@ mod artifacts {
                 err,
                 ArtifactError::Version {
                     found: 99,
-                    expected: 1,
+                    expected: FORMAT_VERSION,
                     ..
                 }
             ),

@@ -14,13 +14,14 @@ mod table;
 
 pub use table::to_dataframe;
 
-use ndarray::Axis;
+use std::ops::Range;
+
+use ndarray::{Array1, ArrayView1, Axis};
 use rayon::prelude::*;
 
 use crate::data::RawTables;
 use crate::features::{self, FeatureConfig, FeatureFrame, Population};
 use crate::model::artifact::ModelArtifact;
-use crate::model::Learner;
 use crate::schema::features::NUMERIC;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,8 +91,32 @@ pub fn expected_revenue(spend_365d: f64, tenure_days: f64) -> f64 {
     spend_365d * 365.0 / days_seen
 }
 
+/// Rows encoded and predicted per parallel task: the design matrix exists only a slice at
+/// a time (16k rows x ~40 columns = 5 MB), so memory does not grow with the base beyond
+/// the feature frame itself.
+const CHUNK_ROWS: usize = 16_384;
+
+/// One scored row before it is explained: enough to rank, tier and sum.
+struct Scored {
+    row: usize,
+    probability: f64,
+    expected_revenue: f64,
+}
+
 /// Scores the population at `config.as_of` with `artifact`.
+///
+/// Every customer is predicted (in parallel, a slice of rows at a time); only the rows
+/// that make the list (after `top` and `min_probability`) are explained with reasons.
 pub fn score(raw: &RawTables, artifact: &ModelArtifact, config: &ScoreConfig) -> AtRiskList {
+    score_in_chunks(raw, artifact, config, CHUNK_ROWS)
+}
+
+fn score_in_chunks(
+    raw: &RawTables,
+    artifact: &ModelArtifact,
+    config: &ScoreConfig,
+    chunk_rows: usize,
+) -> AtRiskList {
     let frame = features::build(
         raw,
         &[config.as_of],
@@ -100,84 +125,79 @@ pub fn score(raw: &RawTables, artifact: &ModelArtifact, config: &ScoreConfig) ->
         },
     );
     let model = &artifact.model;
-    let design = model.matrix.transform(&frame, None);
-    let x = design.x.view();
-    let probabilities = model.predict(&frame);
-    let reference = x.mean_axis(Axis(0));
-    let columns = &design.feature_names;
-    let medians = medians(&frame);
-    let median = |name: &str| {
-        NUMERIC
-            .iter()
-            .position(|n| *n == name)
-            .map_or(f64::NAN, |i| medians[i])
-    };
-    let idx = |name: &str| {
-        NUMERIC
-            .iter()
-            .position(|n| *n == name)
-            .expect("known feature")
-    };
-    let (spend, tenure) = (idx("spend_365d"), idx("tenure_days"));
-
-    let mut rows: Vec<AtRiskRow> = (0..frame.n_rows())
-        .into_par_iter()
-        .map(|row| {
-            let xr = x.row(row);
-            let contributions: Vec<(usize, f64)> = match &model.learner {
-                Learner::Logistic(m) => match &reference {
-                    Some(r) => m
-                        .contributions(xr, r.view())
-                        .into_iter()
-                        .enumerate()
-                        .collect(),
-                    None => Vec::new(),
-                },
-                Learner::Tree(m) => m.path_contributions(xr),
-                Learner::Forest(m) => m.path_contributions(xr),
-            };
-            let values: Vec<f64> = frame.numeric.iter().map(|col| col[row]).collect();
-            let customer = reasons::Customer {
-                numeric: &values,
-                segment: frame.segment.get(row),
-                region: frame.region.get(row),
-            };
-            let reasons = reasons::rank(columns, &contributions)
-                .iter()
-                .map(|key| reasons::phrase(key, &customer, &median))
-                .collect();
-            let p = probabilities[row];
-            let revenue = expected_revenue(values[spend], values[tenure]);
-            AtRiskRow {
-                row,
-                customer: frame.customer[row],
-                probability: p,
-                tier: artifact.risk_tiers.tier(p),
-                reasons,
-                expected_revenue: revenue,
-                value_at_risk: p * revenue,
-            }
+    let chunks: Vec<Range<usize>> = (0..frame.n_rows())
+        .step_by(chunk_rows)
+        .map(|start| start..(start + chunk_rows).min(frame.n_rows()))
+        .collect();
+    // Probabilities and column sums per slice; sums are added in slice order so the
+    // reference row is the same whatever the number of threads.
+    let per_chunk: Vec<(Vec<f64>, Array1<f64>)> = chunks
+        .par_iter()
+        .map(|rows| {
+            let x = model.matrix.transform_rows(&frame, rows.clone());
+            (model.learner.predict(x.view()), x.sum_axis(Axis(0)))
         })
         .collect();
-    let scored = rows.len();
-    let high_risk = rows.iter().filter(|r| r.tier == "high").count();
-    let total_value_at_risk = rows.iter().map(|r| r.value_at_risk).sum();
+    let n_columns = model.matrix.feature_names().len();
+    let mut reference = Array1::<f64>::zeros(n_columns);
+    let mut probabilities = Vec::with_capacity(frame.n_rows());
+    for (p, sums) in per_chunk {
+        probabilities.extend(p);
+        reference += &sums;
+    }
+    reference /= frame.n_rows().max(1) as f64;
+
+    let (spend, tenure) = (feature_index("spend_365d"), feature_index("tenure_days"));
+    let mut ranked: Vec<Scored> = probabilities
+        .iter()
+        .enumerate()
+        .map(|(row, &probability)| Scored {
+            row,
+            probability,
+            expected_revenue: expected_revenue(
+                frame.numeric[spend][row],
+                frame.numeric[tenure][row],
+            ),
+        })
+        .collect();
+    let scored = ranked.len();
+    let high_risk = ranked
+        .iter()
+        .filter(|r| artifact.risk_tiers.tier(r.probability) == "high")
+        .count();
+    let total_value_at_risk = ranked
+        .iter()
+        .map(|r| r.probability * r.expected_revenue)
+        .sum();
     let ids = &raw.customers.ids;
-    rows.sort_by(|a, b| {
-        let key = |r: &AtRiskRow| match config.sort {
+    let customer_id = |r: &Scored| &ids[frame.customer[r.row] as usize];
+    ranked.sort_by(|a, b| {
+        let key = |r: &Scored| match config.sort {
             SortBy::Probability => r.probability,
-            SortBy::Value => r.value_at_risk,
+            SortBy::Value => r.probability * r.expected_revenue,
         };
         key(b)
             .total_cmp(&key(a))
-            .then_with(|| ids[a.customer as usize].cmp(&ids[b.customer as usize]))
+            .then_with(|| customer_id(a).cmp(customer_id(b)))
     });
     if let Some(min) = config.min_probability {
-        rows.retain(|r| r.probability >= min);
+        ranked.retain(|r| r.probability >= min);
     }
     if let Some(top) = config.top {
-        rows.truncate(top);
+        ranked.truncate(top);
     }
+
+    let explain = Explainer {
+        frame: &frame,
+        artifact,
+        reference: reference.view(),
+        columns: model.matrix.feature_names(),
+        medians: medians(&frame),
+    };
+    let rows: Vec<AtRiskRow> = ranked
+        .par_chunks(chunk_rows)
+        .flat_map_iter(|slice| explain.rows(slice))
+        .collect();
     AtRiskList {
         as_of: config.as_of,
         rows,
@@ -188,3 +208,72 @@ pub fn score(raw: &RawTables, artifact: &ModelArtifact, config: &ScoreConfig) ->
         total_value_at_risk,
     }
 }
+
+fn feature_index(name: &str) -> usize {
+    NUMERIC
+        .iter()
+        .position(|n| *n == name)
+        .expect("a feature of the schema")
+}
+
+/// Turns scored rows into listed rows with their reasons.
+struct Explainer<'a> {
+    frame: &'a FeatureFrame,
+    artifact: &'a ModelArtifact,
+    /// The scored population's mean design row: "average customer" for the linear model.
+    reference: ArrayView1<'a, f64>,
+    columns: Vec<String>,
+    /// Population medians of the raw features, quoted in the reasons.
+    medians: Vec<f64>,
+}
+
+impl Explainer<'_> {
+    fn rows(&self, slice: &[Scored]) -> Vec<AtRiskRow> {
+        let picked: Vec<usize> = slice.iter().map(|r| r.row).collect();
+        let sub = self.frame.select(&picked);
+        let x = self
+            .artifact
+            .model
+            .matrix
+            .transform_rows(&sub, 0..sub.n_rows());
+        let median = |name: &str| {
+            NUMERIC
+                .iter()
+                .position(|n| *n == name)
+                .map_or(f64::NAN, |i| self.medians[i])
+        };
+        slice
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let contributions = self
+                    .artifact
+                    .model
+                    .learner
+                    .contributions(x.row(i), self.reference);
+                let values: Vec<f64> = sub.numeric.iter().map(|col| col[i]).collect();
+                let customer = reasons::Customer {
+                    numeric: &values,
+                    segment: sub.segment.get(i),
+                    region: sub.region.get(i),
+                };
+                let reasons = reasons::rank(&self.columns, &contributions)
+                    .iter()
+                    .map(|key| reasons::phrase(key, &customer, &median))
+                    .collect();
+                AtRiskRow {
+                    row: r.row,
+                    customer: sub.customer[i],
+                    probability: r.probability,
+                    tier: self.artifact.risk_tiers.tier(r.probability),
+                    reasons,
+                    expected_revenue: r.expected_revenue,
+                    value_at_risk: r.probability * r.expected_revenue,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
