@@ -8,6 +8,7 @@
 
 pub mod data;
 pub mod dates;
+pub mod evaluate;
 pub mod features;
 pub mod generate;
 pub mod io;
@@ -15,6 +16,7 @@ pub mod labels;
 pub mod matrix;
 pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod rng;
 pub mod schema;
 pub mod score;
