@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod features;
 pub mod generate;
 pub mod io;
+pub mod kpis;
 pub mod labels;
 pub mod matrix;
 pub mod metrics;
