@@ -3,6 +3,7 @@
 
 mod features;
 mod generate;
+mod kpis;
 mod models;
 mod score;
 mod train;
@@ -49,6 +50,9 @@ enum Command {
     Features(features::FeaturesArgs),
     /// Train a model, evaluate it out of time against the recency baseline, and save it.
     Train(train::TrainArgs),
+    /// Business KPIs per month or quarter: churn and retention, repeat purchase, value,
+    /// satisfaction bands.
+    Kpis(kpis::KpisArgs),
     /// List the saved models, or make one current.
     Models(models::ModelsArgs),
     /// Score the customer base with a saved model: the ranked at-risk list with reasons.
@@ -267,6 +271,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args, &ui),
         Command::Features(args) => features::run(args, &ui),
         Command::Train(args) => train::run(args, &ui),
+        Command::Kpis(args) => kpis::run(args, &ui),
         Command::Models(args) => models::run(args, &ui),
         Command::Score(args) => score::run(args, &ui),
     });
