@@ -3,6 +3,7 @@
 mod bad_input;
 mod features;
 mod generator;
+mod kpis;
 mod labels;
 mod leakage;
 mod score;
