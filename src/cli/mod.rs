@@ -4,6 +4,7 @@
 mod evaluate;
 mod features;
 mod generate;
+mod kpis;
 mod models;
 mod score;
 mod train;
@@ -53,6 +54,9 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a saved model out of time against the recency and RFM baselines.
     Evaluate(evaluate::EvaluateArgs),
+    /// Business KPIs per month or quarter: churn and retention, repeat purchase, value,
+    /// satisfaction bands.
+    Kpis(kpis::KpisArgs),
     /// List the saved models, or make one current.
     Models(models::ModelsArgs),
     /// Score the customer base with a saved model: the ranked at-risk list with reasons.
@@ -290,6 +294,7 @@ pub fn main() -> ExitCode {
         Command::Features(args) => features::run(args, &ui),
         Command::Train(args) => train::run(args, &ui),
         Command::Evaluate(args) => evaluate::run(args, &ui),
+        Command::Kpis(args) => kpis::run(args, &ui),
         Command::Models(args) => models::run(args, &ui),
         Command::Score(args) => score::run(args, &ui),
     });

@@ -74,13 +74,13 @@ fn platt_refuses_single_class_and_empty_input() {
             churned: true
         })
     );
-    assert_eq!(Calibrator::fit_platt(&[], &[]), Err((MetricError::Empty)));
+    assert_eq!(Calibrator::fit_platt(&[], &[]), Err(MetricError::Empty));
     assert_eq!(
         Calibrator::fit_platt(&[T, F], &[0.2, -0.1]),
-        Err((MetricError::NotAProbability {
+        Err(MetricError::NotAProbability {
             row: 1,
             value: -0.1
-        }))
+        })
     );
 }
 
@@ -143,10 +143,10 @@ fn isotonic_refuses_single_class_and_mismatched_input() {
     );
     assert_eq!(
         Calibrator::fit_isotonic(&[F, T], &[0.1]),
-        Err((MetricError::LengthMismatch {
+        Err(MetricError::LengthMismatch {
             n_labels: 2,
             n_scores: 1
-        }))
+        })
     );
     // A calibrator with no blocks (never fitted, only hand-made) has no answer.
     let empty = Calibrator::Isotonic {
