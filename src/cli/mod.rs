@@ -1,6 +1,7 @@
 //! The command layer: flags as typed (clap), checked once, then a handler per subcommand
 //! that reads like the pipeline. Errors are `anyhow` here, with context naming the file.
 
+mod evaluate;
 mod features;
 mod generate;
 mod kpis;
@@ -22,6 +23,7 @@ use churn::data::{ColumnMap, LoadOptions, RawTables};
 use churn::dates;
 use churn::features::{FeatureConfig, DEFAULT_ACTIVE_DAYS};
 use churn::labels::{LabelDefinition, LabelSpec, DEFAULT_HORIZON_DAYS};
+use churn::model::artifact::{self, ModelArtifact};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,6 +52,8 @@ enum Command {
     Features(features::FeaturesArgs),
     /// Train a model, evaluate it out of time against the recency baseline, and save it.
     Train(train::TrainArgs),
+    /// Evaluate a saved model out of time against the recency and RFM baselines.
+    Evaluate(evaluate::EvaluateArgs),
     /// Business KPIs per month or quarter: churn and retention, repeat purchase, value,
     /// satisfaction bands.
     Kpis(kpis::KpisArgs),
@@ -103,6 +107,24 @@ impl DataArgs {
             columns,
             drop_unknown_customers: self.drop_unknown_customers,
         })
+    }
+}
+
+/// Which saved model to use.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Model id, or a path to a model folder or model.json (default: the current model).
+    #[arg(long)]
+    model: Option<String>,
+    /// Where models are kept.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    models_dir: PathBuf,
+}
+
+impl ModelArgs {
+    pub fn load(&self) -> Result<ModelArtifact> {
+        let path = artifact::locate(&self.models_dir, self.model.as_deref())?;
+        Ok(ModelArtifact::load(&path)?)
     }
 }
 
@@ -271,6 +293,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args, &ui),
         Command::Features(args) => features::run(args, &ui),
         Command::Train(args) => train::run(args, &ui),
+        Command::Evaluate(args) => evaluate::run(args, &ui),
         Command::Kpis(args) => kpis::run(args, &ui),
         Command::Models(args) => models::run(args, &ui),
         Command::Score(args) => score::run(args, &ui),

@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 
-use super::{parse_date_arg, DataArgs, Ui};
+use super::{parse_date_arg, DataArgs, ModelArgs, Ui};
 use churn::dates::format_day;
-use churn::model::artifact::{self, ModelArtifact};
+
 use churn::score::{self, ScoreConfig, SortBy};
 use churn::{data, io};
 
@@ -23,12 +23,8 @@ pub enum SortArg {
 pub struct ScoreArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Model id, or a path to a model folder or model.json (default: the current model).
-    #[arg(long)]
-    model: Option<String>,
-    /// Where models are kept.
-    #[arg(long, value_name = "DIR", default_value = "models")]
-    models_dir: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Score the population at this date (default: the last day of the data).
     #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
     as_of: Option<i32>,
@@ -65,8 +61,7 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
             bail!("--min-probability must be between 0 and 1, got {p}");
         }
     }
-    let path = artifact::locate(&args.models_dir, args.model.as_deref())?;
-    let model = ModelArtifact::load(&path)?;
+    let model = args.model.load()?;
     let raw = args.data.load(ui)?;
     let keep = data::read_customer_columns(&args.data.data, &args.keep)?;
     let config = ScoreConfig {

@@ -11,6 +11,7 @@ use super::{DataArgs, SnapshotArgs, Ui};
 use churn::data;
 use churn::model::artifact::{self, ModelArtifact};
 use churn::model::{self, ModelKind, ModelParams, TrainConfig};
+use churn::train::calibrate::CalibrationMethod;
 use churn::train::logistic::ClassWeight;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -18,6 +19,23 @@ pub enum KindArg {
     Logistic,
     Tree,
     Forest,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CalibrationArg {
+    None,
+    Platt,
+    Isotonic,
+}
+
+impl From<CalibrationArg> for CalibrationMethod {
+    fn from(c: CalibrationArg) -> Self {
+        match c {
+            CalibrationArg::None => CalibrationMethod::None,
+            CalibrationArg::Platt => CalibrationMethod::Platt,
+            CalibrationArg::Isotonic => CalibrationMethod::Isotonic,
+        }
+    }
 }
 
 /// Default number of stacked snapshots per fit.
@@ -53,6 +71,10 @@ pub struct TrainArgs {
     /// forest: number of trees.
     #[arg(long)]
     trees: Option<usize>,
+    /// Calibrate probabilities on the latest training snapshot with a learner fitted on
+    /// the earlier ones: platt (keeps the ranking), isotonic, or none.
+    #[arg(long, value_enum, default_value = "platt")]
+    calibration: CalibrationArg,
     /// Make the new model current even if another one is.
     #[arg(long)]
     promote: bool,
@@ -104,6 +126,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
         snapshots,
         step_days: s.step_days,
         as_of: s.as_of,
+        calibration: args.calibration.into(),
     };
     let step = ui.step(format!(
         "training {} (out-of-time evaluation, then the final fit)",

@@ -19,6 +19,7 @@
 //! bootstrap replicate `r` draws from its own stream `Rng::new(seed, r)`, and ties in a
 //! ranking are always broken by row order.
 
+mod assess;
 mod baselines;
 mod bootstrap;
 mod calibration;
@@ -31,9 +32,10 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
+pub use assess::{assess, AssessError, Assessment, ModelUsed};
 pub use baselines::{recency_score, rfm_score};
 pub use bootstrap::{bootstrap_ci, lift_in_top_10, percentile, Interval, Statistic};
-pub use calibration::{expected_calibration_error, reliability, Bin, Calibrator};
+pub use calibration::{expected_calibration_error, reliability, Bin};
 pub use curves::{gains_curve, pr_curve, roc_curve, score_histogram};
 pub use ranking::{confusion_at, top_k, Confusion, TopK};
 

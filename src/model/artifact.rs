@@ -21,7 +21,7 @@ use crate::metrics::{Metrics, Ranking};
 use crate::schema::features::NUMERIC;
 
 /// Bumped whenever a saved model can no longer be read the same way.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 pub const MODEL_FILE: &str = "model.json";
 pub const CARD_FILE: &str = "model.md";
 /// Holds the id of the current model; replaced atomically by `promote`.
@@ -54,7 +54,10 @@ pub struct ModelArtifact {
     pub recency_baseline: Ranking,
     pub risk_tiers: RiskTiers,
     pub data: Fingerprint,
+    /// The model to score with: fitted on `snapshots.final_fit`.
     pub model: FittedModel,
+    /// Fitted on `snapshots.evaluation_fit`: reproduces the holdout evaluation.
+    pub evaluation_model: FittedModel,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +126,7 @@ impl ModelArtifact {
             risk_tiers: trained.tiers,
             data,
             model: trained.model,
+            evaluation_model: trained.evaluation_model,
         };
         let content = serde_json::to_vec(&artifact).expect("a model serialises");
         artifact.id = format!(

@@ -20,6 +20,7 @@ use crate::features::{self, FeatureConfig, FeatureFrame};
 use crate::labels::{self, LabelDefinition, LabelError, LabelSpec};
 use crate::matrix::MatrixSpec;
 use crate::metrics::{MetricError, Metrics, Ranking};
+use crate::train::calibrate::{CalibrationMethod, Calibrator};
 use crate::train::forest::{fit_forest, Forest, ForestParams};
 use crate::train::logistic::{fit_logistic, Logistic, LogisticParams};
 use crate::train::tree::{fit_single, Tree, TreeParams};
@@ -84,11 +85,15 @@ pub enum Learner {
     Forest(Forest),
 }
 
-/// Preprocessing and learner: everything needed to turn a feature frame into P(churn).
+/// Preprocessing, learner and calibration: everything needed to turn a feature frame into
+/// P(churn).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FittedModel {
     pub matrix: MatrixSpec,
     pub learner: Learner,
+    /// Maps the learner's probability to a calibrated one; `None` when calibration was
+    /// switched off or the fit had a single snapshot (no slice of time to learn it on).
+    pub calibrator: Option<Calibrator>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,17 +108,24 @@ pub enum ModelError {
     Metric(#[from] MetricError),
     #[error("no customers are active on {0}: nothing to train or evaluate on")]
     EmptySnapshot(String),
+    #[error("calibrating on the latest training snapshot: {0}")]
+    Calibration(MetricError),
 }
 
 impl FittedModel {
-    /// Learns the preprocessing on `frame` and fits the learner on it.
+    /// Learns the preprocessing on `frame`, fits the learner on it, and (unless
+    /// `calibration` is `None`) learns a calibrator out of time: a learner fitted on the
+    /// frame's earlier snapshots predicts its latest snapshot, and the calibrator maps
+    /// those predictions to the outcomes. The learner that is kept is fitted on all rows.
     ///
     /// # Errors
-    /// Bad parameters or unusable data (see [`TrainError`]).
+    /// Bad parameters or unusable data (see [`TrainError`]); a calibration slice with a
+    /// single class.
     pub fn fit(
         frame: &FeatureFrame,
         labels: &[bool],
         params: &ModelParams,
+        calibration: CalibrationMethod,
     ) -> Result<FittedModel, ModelError> {
         let matrix = MatrixSpec::fit(frame);
         let design = matrix.transform(frame, None);
@@ -123,14 +135,71 @@ impl FittedModel {
             ModelParams::Tree(p) => Learner::Tree(fit_single(x, labels, &p.check()?)?),
             ModelParams::Forest(p) => Learner::Forest(fit_forest(x, labels, &p.check()?)?),
         };
-        Ok(FittedModel { matrix, learner })
+        let calibrator = match calibration {
+            CalibrationMethod::None => None,
+            method => calibrate(frame, labels, params, method)?,
+        };
+        Ok(FittedModel {
+            matrix,
+            learner,
+            calibrator,
+        })
     }
 
     /// P(churn) for every row of `frame`, in order.
     pub fn predict(&self, frame: &FeatureFrame) -> Vec<f64> {
         let design = self.matrix.transform(frame, None);
+        self.predict_matrix(design.x.view())
+    }
+
+    /// P(churn) for the rows of a design matrix encoded by [`FittedModel::matrix`].
+    pub fn predict_matrix(&self, x: ArrayView2<f64>) -> Vec<f64> {
+        let mut p = self.learner.predict(x);
+        if let Some(c) = &self.calibrator {
+            p.iter_mut().for_each(|v| *v = c.apply(*v));
+        }
+        p
+    }
+
+    /// The learner's own probabilities, before calibration (for reporting what
+    /// calibration changed).
+    pub fn predict_uncalibrated(&self, frame: &FeatureFrame) -> Vec<f64> {
+        let design = self.matrix.transform(frame, None);
         self.learner.predict(design.x.view())
     }
+}
+
+/// Learns a calibrator on the latest snapshot of `frame` from a learner fitted on the
+/// earlier ones; `None` when the frame has a single snapshot.
+fn calibrate(
+    frame: &FeatureFrame,
+    labels: &[bool],
+    params: &ModelParams,
+    method: CalibrationMethod,
+) -> Result<Option<Calibrator>, ModelError> {
+    let Some(&latest) = frame.snapshot.iter().max() else {
+        return Ok(None);
+    };
+    let (late, early): (Vec<usize>, Vec<usize>) =
+        (0..frame.n_rows()).partition(|&r| frame.snapshot[r] == latest);
+    if early.is_empty() {
+        return Ok(None);
+    }
+    let pick = |rows: &[usize]| -> Vec<bool> { rows.iter().map(|&r| labels[r]).collect() };
+    let earlier = FittedModel::fit(
+        &frame.select(&early),
+        &pick(&early),
+        params,
+        CalibrationMethod::None,
+    )?;
+    let p = earlier.predict(&frame.select(&late));
+    let y = pick(&late);
+    let calibrator = match method {
+        CalibrationMethod::None => return Ok(None),
+        CalibrationMethod::Platt => Calibrator::fit_platt(&y, &p),
+        CalibrationMethod::Isotonic => Calibrator::fit_isotonic(&y, &p),
+    };
+    calibrator.map(Some).map_err(ModelError::Calibration)
 }
 
 impl Learner {
@@ -175,6 +244,7 @@ pub struct TrainConfig {
     pub step_days: i32,
     /// The holdout date; default the latest labelable date.
     pub as_of: Option<i32>,
+    pub calibration: CalibrationMethod,
 }
 
 /// Risk tiers: `high` for probabilities at or above `high`, `medium` from `medium`.
@@ -233,6 +303,10 @@ pub struct Trained {
     pub label: LabelDefinition,
     /// The model to save: fitted on `plan.final_fit`.
     pub model: FittedModel,
+    /// The same procedure fitted on `plan.evaluation_fit`: the model whose holdout
+    /// predictions are the honest out-of-time evaluation (kept so that `evaluate` and
+    /// `report` can reproduce them).
+    pub evaluation_model: FittedModel,
     /// The same procedure fitted on `plan.evaluation_fit`, scored on `plan.holdout`.
     pub holdout: Metrics,
     /// Ranking the holdout by days since the last order alone.
@@ -275,7 +349,7 @@ pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelErro
     };
     let (eval_frame, eval_y) = part(&plan.evaluation_fit)?;
     let (holdout_frame, holdout_y) = part(&[plan.holdout])?;
-    let evaluated = FittedModel::fit(&eval_frame, &eval_y, &config.params)?;
+    let evaluated = FittedModel::fit(&eval_frame, &eval_y, &config.params, config.calibration)?;
     let scores = evaluated.predict(&holdout_frame);
     let holdout = Metrics::compute(&holdout_y, &scores)?;
     let recency = holdout_frame
@@ -285,7 +359,7 @@ pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelErro
     let tiers = RiskTiers::from_scores(&scores);
 
     let (final_frame, final_y) = part(&plan.final_fit)?;
-    let model = FittedModel::fit(&final_frame, &final_y, &config.params)?;
+    let model = FittedModel::fit(&final_frame, &final_y, &config.params, config.calibration)?;
     Ok(Trained {
         rows: RowCounts {
             evaluation_fit: eval_y.len(),
@@ -296,6 +370,7 @@ pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelErro
         params: config.params.clone(),
         label: config.label.definition,
         model,
+        evaluation_model: evaluated,
         holdout,
         recency_baseline,
         tiers,

@@ -2,6 +2,7 @@ use super::*;
 use crate::data::{self, LoadOptions};
 use crate::generate::{self, sim::SimConfig, GenerateConfig};
 use crate::io::TableFormat;
+use crate::train::calibrate::CalibrationMethod;
 
 pub(crate) fn sample(n_customers: usize) -> (tempfile::TempDir, RawTables) {
     let dir = tempfile::tempdir().unwrap();
@@ -33,6 +34,7 @@ pub(crate) fn config(params: ModelParams) -> TrainConfig {
         snapshots: 2,
         step_days: 30,
         as_of: None,
+        calibration: CalibrationMethod::Platt,
     }
 }
 

@@ -135,7 +135,7 @@ fn score_in_chunks(
         .par_iter()
         .map(|rows| {
             let x = model.matrix.transform_rows(&frame, rows.clone());
-            (model.learner.predict(x.view()), x.sum_axis(Axis(0)))
+            (model.predict_matrix(x.view()), x.sum_axis(Axis(0)))
         })
         .collect();
     let n_columns = model.matrix.feature_names().len();

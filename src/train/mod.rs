@@ -16,6 +16,7 @@
 //! Parameters follow the crate's pattern: `XParams` (documented defaults) -> `check()` ->
 //! `ValidXParams`, the only type the fitting functions accept.
 
+pub mod calibrate;
 pub mod forest;
 pub mod logistic;
 pub mod tree;

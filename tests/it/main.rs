@@ -1,6 +1,7 @@
 //! Integration tests, built as one binary (one link instead of one per file).
 
 mod bad_input;
+mod evaluate;
 mod features;
 mod generator;
 mod kpis;
