@@ -1,6 +1,7 @@
 //! The command layer: flags as typed (clap), checked once, then a handler per subcommand
 //! that reads like the pipeline. Errors are `anyhow` here, with context naming the file.
 
+mod backtest;
 mod evaluate;
 mod features;
 mod generate;
@@ -52,6 +53,9 @@ enum Command {
     Features(features::FeaturesArgs),
     /// Train a model, evaluate it out of time against the recency baseline, and save it.
     Train(train::TrainArgs),
+    /// Walk forward through time: train each model kind on what was known at each fold
+    /// date and evaluate it there, to compare kinds and see how stable they are.
+    Backtest(backtest::BacktestArgs),
     /// Evaluate a saved model out of time against the recency and RFM baselines.
     Evaluate(evaluate::EvaluateArgs),
     /// Business KPIs per month or quarter: churn and retention, repeat purchase, value,
@@ -293,6 +297,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args, &ui),
         Command::Features(args) => features::run(args, &ui),
         Command::Train(args) => train::run(args, &ui),
+        Command::Backtest(args) => backtest::run(args, &ui),
         Command::Evaluate(args) => evaluate::run(args, &ui),
         Command::Kpis(args) => kpis::run(args, &ui),
         Command::Models(args) => models::run(args, &ui),

@@ -83,14 +83,19 @@ pub struct TrainArgs {
     json: bool,
 }
 
-impl TrainArgs {
-    fn params(&self) -> ModelParams {
-        let kind = match self.model {
+impl From<KindArg> for ModelKind {
+    fn from(k: KindArg) -> Self {
+        match k {
             KindArg::Logistic => ModelKind::Logistic,
             KindArg::Tree => ModelKind::Tree,
             KindArg::Forest => ModelKind::Forest,
-        };
-        let mut params = ModelParams::defaults(kind, self.seed);
+        }
+    }
+}
+
+impl TrainArgs {
+    fn params(&self) -> ModelParams {
+        let mut params = ModelParams::defaults(self.model.into(), self.seed);
         match &mut params {
             ModelParams::Logistic(p) => {
                 if let Some(alpha) = self.alpha {

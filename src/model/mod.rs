@@ -316,64 +316,127 @@ pub struct Trained {
     pub rows: RowCounts,
 }
 
+/// The out-of-time evaluation of a training procedure on one holdout date.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutOfTime {
+    pub plan: SnapshotPlan,
+    /// Fitted on `plan.evaluation_fit`.
+    pub model: FittedModel,
+    pub holdout: Metrics,
+    pub recency_baseline: Ranking,
+    /// The model's probabilities on the holdout rows.
+    pub scores: Vec<f64>,
+    pub evaluation_rows: usize,
+}
+
 /// Fits and evaluates a model out of time, then refits it on the latest snapshots.
 ///
 /// # Errors
 /// An unlabelable holdout, an empty snapshot, a single class in the labels, or bad
 /// parameters.
 pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelError> {
-    let plan = plan::plan(
+    let plan = make_plan(raw, config)?;
+    let mut dates = plan.evaluation_fit.clone();
+    dates.push(plan.holdout);
+    dates.extend(&plan.final_fit);
+    // One pass over the data for every snapshot of both fits and the holdout.
+    let data = Labelled::build(raw, &dates, config)?;
+    let oot = out_of_time(&data, plan, config)?;
+    let tiers = RiskTiers::from_scores(&oot.scores);
+    let (final_frame, final_y) = data.part(&oot.plan.final_fit)?;
+    let model = FittedModel::fit(&final_frame, &final_y, &config.params, config.calibration)?;
+    Ok(Trained {
+        rows: RowCounts {
+            evaluation_fit: oot.evaluation_rows,
+            holdout: oot.holdout.n,
+            final_fit: final_y.len(),
+        },
+        plan: oot.plan,
+        params: config.params.clone(),
+        label: config.label.definition,
+        model,
+        evaluation_model: oot.model,
+        holdout: oot.holdout,
+        recency_baseline: oot.recency_baseline,
+        tiers,
+    })
+}
+
+/// Only the out-of-time evaluation of [`train`] (no final fit): one fold of a backtest,
+/// with the holdout at `config.as_of`.
+///
+/// # Errors
+/// As [`train`].
+pub fn evaluate_out_of_time(
+    raw: &RawTables,
+    config: &TrainConfig,
+) -> Result<OutOfTime, ModelError> {
+    let plan = make_plan(raw, config)?;
+    let mut dates = plan.evaluation_fit.clone();
+    dates.push(plan.holdout);
+    let data = Labelled::build(raw, &dates, config)?;
+    out_of_time(&data, plan, config)
+}
+
+fn make_plan(raw: &RawTables, config: &TrainConfig) -> Result<SnapshotPlan, ModelError> {
+    Ok(plan::plan(
         raw.data_end,
         config.label.horizon_days,
         config.snapshots,
         config.step_days,
         config.as_of,
-    )?;
-    let mut dates = plan.evaluation_fit.clone();
-    dates.push(plan.holdout);
-    dates.extend(&plan.final_fit);
-    // One pass over the data for every snapshot of both fits and the holdout.
-    let frame = features::build(raw, &dates, config.features);
-    let labels = labels::build(raw, &frame, config.label)?;
-    let part = |snapshots: &[i32]| -> Result<(FeatureFrame, Vec<bool>), ModelError> {
+    )?)
+}
+
+/// Features and labels of several snapshots, built in one pass.
+struct Labelled {
+    frame: FeatureFrame,
+    labels: Vec<bool>,
+}
+
+impl Labelled {
+    fn build(raw: &RawTables, dates: &[i32], config: &TrainConfig) -> Result<Labelled, ModelError> {
+        let frame = features::build(raw, dates, config.features);
+        let labels = labels::build(raw, &frame, config.label)?;
+        Ok(Labelled { frame, labels })
+    }
+
+    /// The rows of the given snapshots, each of which must have customers.
+    fn part(&self, snapshots: &[i32]) -> Result<(FeatureFrame, Vec<bool>), ModelError> {
         let mut rows = Vec::new();
         for &t in snapshots {
-            let of_t = frame.rows_of_snapshot(t);
+            let of_t = self.frame.rows_of_snapshot(t);
             if of_t.is_empty() {
                 return Err(ModelError::EmptySnapshot(crate::dates::format_day(t)));
             }
             rows.extend(of_t);
         }
-        let y = rows.iter().map(|&r| labels[r]).collect();
-        Ok((frame.select(&rows), y))
-    };
-    let (eval_frame, eval_y) = part(&plan.evaluation_fit)?;
-    let (holdout_frame, holdout_y) = part(&[plan.holdout])?;
-    let evaluated = FittedModel::fit(&eval_frame, &eval_y, &config.params, config.calibration)?;
-    let scores = evaluated.predict(&holdout_frame);
+        let y = rows.iter().map(|&r| self.labels[r]).collect();
+        Ok((self.frame.select(&rows), y))
+    }
+}
+
+fn out_of_time(
+    data: &Labelled,
+    plan: SnapshotPlan,
+    config: &TrainConfig,
+) -> Result<OutOfTime, ModelError> {
+    let (eval_frame, eval_y) = data.part(&plan.evaluation_fit)?;
+    let (holdout_frame, holdout_y) = data.part(&[plan.holdout])?;
+    let model = FittedModel::fit(&eval_frame, &eval_y, &config.params, config.calibration)?;
+    let scores = model.predict(&holdout_frame);
     let holdout = Metrics::compute(&holdout_y, &scores)?;
     let recency = holdout_frame
         .column(crate::schema::features::NUMERIC[0])
         .unwrap_or(&[]);
     let recency_baseline = Ranking::compute(&holdout_y, recency)?;
-    let tiers = RiskTiers::from_scores(&scores);
-
-    let (final_frame, final_y) = part(&plan.final_fit)?;
-    let model = FittedModel::fit(&final_frame, &final_y, &config.params, config.calibration)?;
-    Ok(Trained {
-        rows: RowCounts {
-            evaluation_fit: eval_y.len(),
-            holdout: holdout_y.len(),
-            final_fit: final_y.len(),
-        },
+    Ok(OutOfTime {
         plan,
-        params: config.params.clone(),
-        label: config.label.definition,
         model,
-        evaluation_model: evaluated,
         holdout,
         recency_baseline,
-        tiers,
+        scores,
+        evaluation_rows: eval_y.len(),
     })
 }
 

@@ -66,3 +66,59 @@ fn evaluate_reproduces_training_and_refuses_seen_outcomes() {
     assert!(err.contains("has seen the outcomes of"), "{err}");
     assert!(err.contains(holdout), "{err}");
 }
+
+#[test]
+fn backtest_folds_walk_back_and_the_first_equals_training() {
+    let w = Workdir::new();
+    let run = w.run(&[
+        "generate",
+        "--customers",
+        "2000",
+        "--seed",
+        "8",
+        "--out",
+        "d",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let trained = json(&w.run(&[
+        "train",
+        "--data",
+        "d",
+        "--model",
+        "logistic",
+        "--snapshots",
+        "2",
+        "--json",
+    ]));
+    let b = json(&w.run(&[
+        "backtest",
+        "--data",
+        "d",
+        "--model",
+        "logistic,tree",
+        "--folds",
+        "2",
+        "--snapshots",
+        "2",
+        "--json",
+    ]));
+    let folds = b["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 4, "2 folds x 2 kinds");
+    let holdout = trained["snapshots"]["holdout"].as_str().unwrap();
+    assert_eq!(folds[0]["date"], holdout);
+    assert_eq!(folds[0]["kind"], "logistic");
+    // Fold 0 is exactly training's out-of-time evaluation.
+    assert_eq!(folds[0]["roc_auc"], trained["holdout"]["roc_auc"]);
+    assert_eq!(
+        folds[2]["date"].as_str().unwrap(),
+        churn::dates::format_day(day(holdout) - 30)
+    );
+    let auc = |i: usize| folds[i]["roc_auc"].as_f64().unwrap();
+    let s = &b["summary"][0];
+    assert_eq!(s["kind"], "logistic");
+    let mean = (auc(0) + auc(2)) / 2.0;
+    assert!((s["roc_auc_mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    // Sample sd of two values is |a - b| / sqrt(2).
+    let sd = (auc(0) - auc(2)).abs() / 2f64.sqrt();
+    assert!((s["roc_auc_sd"].as_f64().unwrap() - sd).abs() < 1e-12);
+}
