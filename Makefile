@@ -4,7 +4,7 @@ BIN := target/release/churn
 SAMPLE := data/sample
 OUT := data/out
 
-.PHONY: demo test check fmt lint build release bench clean-sample
+.PHONY: demo test check fmt lint build release bench clean-sample notebook
 
 # Release build for the demo: the pipeline is compute-heavy and debug builds are slow.
 release:
@@ -18,6 +18,7 @@ demo: release $(SAMPLE)/customers.csv
 	@mkdir -p $(OUT)
 	$(BIN) features --data $(SAMPLE) --labels --snapshots 3 --out $(OUT)/features.parquet
 	$(BIN) train --data $(SAMPLE) --model logistic --out $(OUT)/models --promote
+	$(BIN) evaluate --data $(SAMPLE) --models-dir $(OUT)/models
 	$(BIN) score --data $(SAMPLE) --models-dir $(OUT)/models --out $(OUT)/at_risk.csv --keep account_manager --show 10
 	@echo "files: $(OUT)/features.parquet, $(OUT)/models/ (model.json, model.md), $(OUT)/at_risk.csv"
 
@@ -27,13 +28,21 @@ fmt:
 lint:
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
-# Build the test binaries once, then run them with nextest when it is installed.
+# Build the test binaries once, then run them with nextest when it is installed; then run
+# the notebook top to bottom with the binary the tests just built (needs PyPI once, for
+# notebooks/.venv).
 test: fmt lint
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --locked --no-fail-fast; \
 	else \
 		$(CARGO) test --locked --no-fail-fast; \
 	fi
+	CHURN_BIN=target/debug/churn bash notebooks/run.sh
+
+# The data scientist's walkthrough, executed into a temporary copy.
+notebook:
+	$(CARGO) build --locked
+	CHURN_BIN=target/debug/churn bash notebooks/run.sh
 
 check: test
 

@@ -2,9 +2,12 @@
 //!
 //! The stages, in the order data flows through them (each imports only earlier ones):
 //! [`data`] (ingest and validate) -> [`features`] (point-in-time features) -> [`labels`]
-//! -> [`matrix`] (the design matrix). [`generate`] makes realistic data to run on;
-//! [`schema`] holds the data contract's names; [`dates`], [`io`] and [`rng`] (a seeded PRNG
-//! whose streams never change with crate upgrades) are shared helpers.
+//! -> [`matrix`] (the design matrix) -> [`train`] (learners and calibrators) -> [`model`]
+//! (out-of-time training, artifacts) -> [`score`] (the at-risk list) -> [`evaluate`]
+//! (metrics against baselines) and [`report`] (HTML and SVG). [`kpis`] computes the
+//! business's numbers from the raw tables. [`generate`] makes realistic data to run on;
+//! [`schema`] holds the data contract's names; [`dates`], [`io`], [`metrics`] and [`rng`]
+//! (a seeded PRNG whose streams never change with crate upgrades) are shared helpers.
 
 pub mod data;
 pub mod dates;

@@ -153,15 +153,22 @@ pub fn run(args: BacktestArgs, ui: &Ui) -> Result<ExitCode> {
     let summary = summarise(&folds);
     if args.json {
         let json = serde_json::json!({ "folds": folds, "summary": summary });
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        out!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    out!(
         "{:<11} {:<9} {:>9} {:>8} {:>8} {:>7} {:>9} {:>8}",
-        "fold", "model", "customers", "churned", "ROC AUC", "PR AUC", "log loss", "recency"
+        "fold",
+        "model",
+        "customers",
+        "churned",
+        "ROC AUC",
+        "PR AUC",
+        "log loss",
+        "recency"
     );
     for f in &folds {
-        println!(
+        out!(
             "{:<11} {:<9} {:>9} {:>7.1}% {:>8.4} {:>7.4} {:>9.4} {:>8.4}",
             f.date,
             f.kind,
@@ -173,12 +180,17 @@ pub fn run(args: BacktestArgs, ui: &Ui) -> Result<ExitCode> {
             f.recency_roc_auc
         );
     }
-    println!(
+    out!(
         "\n{:<9} {:>5} {:>17} {:>11} {:>13} {:>14}",
-        "model", "folds", "ROC AUC mean ± sd", "PR AUC mean", "log loss mean", "beats recency"
+        "model",
+        "folds",
+        "ROC AUC mean ± sd",
+        "PR AUC mean",
+        "log loss mean",
+        "beats recency"
     );
     for k in &summary {
-        println!(
+        out!(
             "{:<9} {:>5} {:>10.4} ± {:.4} {:>11.4} {:>13.4} {:>9} of {}",
             k.kind,
             k.folds,

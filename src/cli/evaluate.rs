@@ -43,9 +43,9 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> Result<ExitCode> {
     let a = evaluate::assess(&raw, &artifact, args.as_of, &options)?;
     drop(step);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&artifact, &a))?);
+        out!("{}", serde_json::to_string_pretty(&to_json(&artifact, &a))?);
     } else {
-        print!("{}", text(&artifact, &a));
+        out_raw!("{}", text(&artifact, &a));
     }
     let e = &a.evaluation;
     ui.info(format!(

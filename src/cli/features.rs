@@ -78,7 +78,7 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
                 "churned": churned,
             })),
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        out!("{}", serde_json::to_string_pretty(&summary)?);
     }
 
     for p in &frame.populations {

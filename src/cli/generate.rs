@@ -82,7 +82,7 @@ pub fn run(args: GenerateArgs, ui: &Ui) -> Result<ExitCode> {
             "surveys": summary.surveys,
             "part_files_per_table": summary.parts,
         });
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        out!("{}", serde_json::to_string_pretty(&json)?);
     }
     ui.info(format!(
         "generated {} customers, {} orders, {} tickets, {} surveys ({} to {}, seed {}) into {} in {:.1}s",

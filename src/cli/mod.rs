@@ -1,6 +1,24 @@
 //! The command layer: flags as typed (clap), checked once, then a handler per subcommand
 //! that reads like the pipeline. Errors are `anyhow` here, with context naming the file.
 
+/// Prints a line on stdout, returning an error instead of panicking when stdout is
+/// closed (`churn score --json | head`): `main` turns a broken pipe into a quiet exit 0.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(
+            &mut std::io::stdout().lock(),
+            format_args!("{}\n", format_args!($($arg)*)),
+        )?
+    };
+}
+
+/// As [`out!`], without the newline.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout().lock(), format_args!($($arg)*))?
+    };
+}
+
 mod backtest;
 mod evaluate;
 mod features;

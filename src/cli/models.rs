@@ -38,9 +38,14 @@ pub fn run(args: ModelsArgs, ui: &Ui) -> Result<ExitCode> {
             if models.is_empty() {
                 ui.info(format!("no models in {}", dir.display()));
             } else {
-                println!(
+                out!(
                     "{:<1} {:<32} {:<9} {:<25} {:>9} {:>10}",
-                    "", "id", "kind", "data", "holdout", "ROC AUC"
+                    "",
+                    "id",
+                    "kind",
+                    "data",
+                    "holdout",
+                    "ROC AUC"
                 );
             }
             for model in models {
@@ -56,7 +61,7 @@ pub fn run(args: ModelsArgs, ui: &Ui) -> Result<ExitCode> {
                             m.data.first_order.as_deref().unwrap_or("?"),
                             m.data.data_end
                         );
-                        println!(
+                        out!(
                             "{mark:<1} {:<32} {:<9} {range:<25} {:>9} {:>10.4}",
                             m.id,
                             m.kind.name(),

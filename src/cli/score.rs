@@ -94,10 +94,10 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
             "rows_written": df.height(),
             "out": args.out.display().to_string(),
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        out!("{}", serde_json::to_string_pretty(&summary)?);
     } else if args.show > 0 {
         for (i, r) in list.rows.iter().take(args.show).enumerate() {
-            println!(
+            out!(
                 "{:>5}  {:<12} {:>6.1}%  {:<6}  {:>10.2}  {}",
                 i + 1,
                 raw.customers.ids[r.customer as usize],

@@ -167,7 +167,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
             "recency_baseline": b,
             "risk_tiers": artifact.risk_tiers,
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        out!("{}", serde_json::to_string_pretty(&summary)?);
     }
     ui.info(format!(
         "evaluated out of time: fitted on {} ({} rows), scored {} ({} customers, {:.1}% churned)",

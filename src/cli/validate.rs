@@ -23,9 +23,9 @@ pub fn run(args: ValidateArgs, _ui: &Ui) -> Result<ExitCode> {
     let opts = args.data.load_options()?;
     let report = data::inspect(&args.data.data, &opts)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&report))?);
+        out!("{}", serde_json::to_string_pretty(&to_json(&report))?);
     } else {
-        print!("{}", render(&report));
+        out_raw!("{}", render(&report));
     }
     Ok(if report.problems.is_empty() {
         ExitCode::SUCCESS
