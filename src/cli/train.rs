@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 
 use super::{DataArgs, SnapshotArgs, Ui};
 use churn::data;
 use churn::model::artifact::{self, ModelArtifact};
+use churn::model::tune::{self, Tuning};
 use churn::model::{self, ModelKind, ModelParams, TrainConfig};
 use churn::train::calibrate::CalibrationMethod;
 use churn::train::logistic::ClassWeight;
@@ -75,6 +76,11 @@ pub struct TrainArgs {
     /// the earlier ones: platt (keeps the ranking), isotonic, or none.
     #[arg(long, value_enum, default_value = "platt")]
     calibration: CalibrationArg,
+    /// Choose the main parameters on a small grid (logistic: alpha; tree: depth and leaf
+    /// size; forest: trees, depth and features per split) by ROC AUC out of time on the
+    /// holdout date minus the horizon, so the holdout itself is never looked at.
+    #[arg(long, conflicts_with_all = ["alpha", "max_depth", "trees"])]
+    tune: bool,
     /// Make the new model current even if another one is.
     #[arg(long)]
     promote: bool,
@@ -123,8 +129,11 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
     let started = Instant::now();
     let s = &args.snapshot;
     let snapshots = s.snapshots_or(DEFAULT_SNAPSHOTS)?;
+    if args.tune && args.min_leaf.is_some() && matches!(args.model, KindArg::Tree) {
+        bail!("--tune chooses the tree's --min-leaf itself: drop one of the two flags");
+    }
     let raw = args.data.load(ui)?;
-    let config = TrainConfig {
+    let mut config = TrainConfig {
         params: args.params(),
         label: s.label_spec(&raw),
         features: s.feature_config(),
@@ -132,6 +141,11 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
         step_days: s.step_days,
         as_of: s.as_of,
         calibration: args.calibration.into(),
+    };
+    let tuning = if args.tune {
+        Some(tune_params(&raw, &mut config, ui)?)
+    } else {
+        None
     };
     let step = ui.step(format!(
         "training {} (out-of-time evaluation, then the final fit)",
@@ -147,6 +161,10 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
         s.horizon_days,
         data::fingerprint(&raw),
     );
+    let artifact = match tuning {
+        Some(tuning) => artifact.with_tuning(tuning),
+        None => artifact,
+    };
     let folder = artifact.save(&args.out)?;
     let became_current = args.promote || artifact::current(&args.out).is_none();
     if became_current {
@@ -156,7 +174,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
     let m = &artifact.holdout_metrics;
     let b = &artifact.recency_baseline;
     if args.json {
-        let summary = serde_json::json!({
+        let mut summary = serde_json::json!({
             "id": artifact.id,
             "kind": artifact.kind,
             "folder": folder.display().to_string(),
@@ -167,6 +185,9 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
             "recency_baseline": b,
             "risk_tiers": artifact.risk_tiers,
         });
+        if let Some(tuning) = &artifact.tuning {
+            summary["tuning"] = serde_json::to_value(tuning)?;
+        }
         out!("{}", serde_json::to_string_pretty(&summary)?);
     }
     ui.info(format!(
@@ -212,4 +233,28 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
         }
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Scores the grid around `config.params`, reports the choice, and puts the chosen
+/// parameters into `config` for the evaluation and final fits.
+fn tune_params(raw: &data::RawTables, config: &mut TrainConfig, ui: &Ui) -> Result<Tuning> {
+    let step = ui.step(format!(
+        "tuning {}: scoring the grid out of time on the holdout date minus the horizon",
+        config.params.kind().name()
+    ));
+    let tuning = tune::tune(raw, config)?;
+    drop(step);
+    let Some(chosen) = tuning.chosen_point() else {
+        bail!("tuning chose no grid point");
+    };
+    ui.info(format!(
+        "tuned on {}: chose {} (validation ROC AUC {:.4}, log loss {:.4}; best of {} grid points)",
+        tuning.validation_date,
+        tune::describe(&chosen.params),
+        chosen.roc_auc,
+        chosen.log_loss,
+        tuning.grid.len()
+    ));
+    config.params = chosen.params.clone();
+    Ok(tuning)
 }

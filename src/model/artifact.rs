@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::tune::{self, Tuning};
 use super::{FittedModel, Learner, ModelKind, ModelParams, RiskTiers, RowCounts, Trained};
 use crate::data::Fingerprint;
 use crate::dates::format_day;
@@ -58,6 +59,10 @@ pub struct ModelArtifact {
     pub model: FittedModel,
     /// Fitted on `snapshots.evaluation_fit`: reproduces the holdout evaluation.
     pub evaluation_model: FittedModel,
+    /// How `params` were chosen with `--tune`; absent (and not written) otherwise, so an
+    /// untuned model's file is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<Tuning>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,20 +132,30 @@ impl ModelArtifact {
             data,
             model: trained.model,
             evaluation_model: trained.evaluation_model,
+            tuning: None,
         };
-        let content = serde_json::to_vec(&artifact).expect("a model serialises");
-        artifact.id = format!(
+        artifact.assign_content_id();
+        artifact
+    }
+
+    /// Records how the parameters were tuned; the id is derived again, so it covers the
+    /// tuning too.
+    pub fn with_tuning(mut self, tuning: Tuning) -> ModelArtifact {
+        self.tuning = Some(tuning);
+        self.assign_content_id();
+        self
+    }
+
+    /// Sets the id to `<kind>-<final fit date>-<hash of the content without the id>`.
+    fn assign_content_id(&mut self) {
+        self.id.clear();
+        let content = serde_json::to_vec(&*self).expect("a model serialises");
+        self.id = format!(
             "{}-{}-{:08x}",
-            artifact.kind.name(),
-            artifact
-                .snapshots
-                .final_fit
-                .last()
-                .cloned()
-                .unwrap_or_default(),
+            self.kind.name(),
+            self.snapshots.final_fit.last().cloned().unwrap_or_default(),
             xxh3_64(&content) as u32
         );
-        artifact
     }
 
     /// Pretty JSON, as saved.
@@ -329,7 +344,37 @@ impl ModelArtifact {
             };
             card.push_str(&format!("| {name} | {w} |\n"));
         }
+        if let Some(tuning) = &self.tuning {
+            card.push_str(&self.tuning_section(tuning));
+        }
         card
+    }
+
+    /// The card's account of `--tune`: every grid point, the chosen one marked.
+    fn tuning_section(&self, tuning: &Tuning) -> String {
+        let mut section = format!(
+            "\n## Tuning\n\n\
+             The parameters were chosen on a grid by ROC AUC on {date} (the holdout minus the \
+             {horizon}-day horizon), each point fitted on snapshots whose labels end by that date; \
+             ties go to the lower log loss, then the earlier point. The holdout played no part.\n\n\
+             | | parameters | validation ROC AUC | validation log loss |\n|---|---|---|---|\n",
+            date = tuning.validation_date,
+            horizon = self.horizon_days,
+        );
+        for (idx, point) in tuning.grid.iter().enumerate() {
+            section.push_str(&format!(
+                "| {mark} | {params} | {auc:.4} | {ll:.4} |\n",
+                mark = if idx == tuning.chosen {
+                    "**chosen**"
+                } else {
+                    ""
+                },
+                params = tune::describe(&point.params),
+                auc = point.roc_auc,
+                ll = point.log_loss,
+            ));
+        }
+        section
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod artifact;
 pub mod plan;
+pub mod tune;
 
 use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};

@@ -134,3 +134,85 @@ fn an_unlabelable_holdout_says_which_date_would_do() {
     );
     assert!(!w.join("models").exists() || model_dirs(&w, "models").is_empty());
 }
+
+#[test]
+fn tune_chooses_on_the_validation_date_and_saves_the_choice() {
+    let w = Workdir::new();
+    let run = w.run(&[
+        "generate",
+        "--customers",
+        "2000",
+        "--seed",
+        "5",
+        "--out",
+        "d",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let tuned = |out: &str, threads: &str| -> serde_json::Value {
+        let run = w.run(&[
+            "train",
+            "--data",
+            "d",
+            "--model",
+            "tree",
+            "--tune",
+            "--json",
+            "--out",
+            out,
+            "--threads",
+            threads,
+        ]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        let log = stderr(&run);
+        assert!(log.contains("tuned on "), "{log}");
+        serde_json::from_slice(&run.stdout).unwrap()
+    };
+    let summary = tuned("a", "1");
+    let tuning = &summary["tuning"];
+    // The holdout is the latest labelable date; tuning scores 90 days (one horizon) before it.
+    let holdout = summary["snapshots"]["holdout"].as_str().unwrap();
+    assert_eq!(
+        tuning["validation_date"].as_str().unwrap(),
+        churn::dates::format_day(day(holdout) - 90)
+    );
+    assert_eq!(tuning["metric"], "roc_auc");
+    let grid = tuning["grid"].as_array().unwrap();
+    assert_eq!(grid.len(), 12);
+    let auc = |p: &serde_json::Value| p["roc_auc"].as_f64().unwrap();
+    let best = grid.iter().map(auc).fold(f64::NEG_INFINITY, f64::max);
+    let chosen = &grid[tuning["chosen"].as_u64().unwrap() as usize];
+    assert_eq!(auc(chosen), best);
+
+    // The saved model uses the chosen parameters and carries the same tuning block.
+    let folder = summary["folder"].as_str().unwrap();
+    let saved = std::fs::read(w.path().join(folder).join("model.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    assert_eq!(model["params"], chosen["params"]);
+    assert_eq!(&model["tuning"], tuning);
+    let card = std::fs::read_to_string(w.path().join(folder).join("model.md")).unwrap();
+    assert!(card.contains("## Tuning"), "{card}");
+    assert_eq!(card.matches("| **chosen** |").count(), 1, "{card}");
+
+    // The same run on two threads gives the same bytes.
+    let again = tuned("b", "2");
+    let folder_b = again["folder"].as_str().unwrap();
+    let saved_b = std::fs::read(w.path().join(folder_b).join("model.json")).unwrap();
+    assert!(saved == saved_b, "model.json differs between runs");
+}
+
+#[test]
+fn tune_refuses_flags_it_chooses_itself() {
+    let w = Workdir::new();
+    let run = w.run(&[
+        "train",
+        "--data",
+        "d",
+        "--model",
+        "tree",
+        "--tune",
+        "--max-depth",
+        "3",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("--max-depth"), "{}", stderr(&run));
+}
