@@ -19,8 +19,9 @@ demo: release $(SAMPLE)/customers.csv
 	$(BIN) features --data $(SAMPLE) --labels --snapshots 3 --out $(OUT)/features.parquet
 	$(BIN) train --data $(SAMPLE) --model logistic --out $(OUT)/models --promote
 	$(BIN) evaluate --data $(SAMPLE) --models-dir $(OUT)/models
+	$(BIN) report --data $(SAMPLE) --models-dir $(OUT)/models --out $(OUT)/report.html
 	$(BIN) score --data $(SAMPLE) --models-dir $(OUT)/models --out $(OUT)/at_risk.csv --keep account_manager --show 10
-	@echo "files: $(OUT)/features.parquet, $(OUT)/models/ (model.json, model.md), $(OUT)/at_risk.csv"
+	@echo "files: $(OUT)/features.parquet, $(OUT)/models/ (model.json, model.md), $(OUT)/report.html, $(OUT)/at_risk.csv"
 
 fmt:
 	$(CARGO) fmt --all -- --check

@@ -70,6 +70,17 @@ where
     Ok(())
 }
 
+/// Writes `text` to `path` atomically (see [`write_atomically`]).
+pub fn write_text(path: &Path, text: &str) -> Result<(), WriteError> {
+    write_atomically(path, |out| {
+        out.write_all(text.as_bytes())
+            .map_err(|source| WriteError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+    })
+}
+
 /// Writes a table as CSV or Parquet, chosen by the extension of `path`.
 pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), WriteError> {
     let format =

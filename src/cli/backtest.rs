@@ -3,15 +3,15 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
-use serde::Serialize;
 
 use super::train::{CalibrationArg, KindArg, DEFAULT_SNAPSHOTS};
 use super::{DataArgs, SnapshotArgs, Ui};
-use churn::dates::format_day;
+use churn::data::RawTables;
+use churn::evaluate::backtest;
 use churn::labels;
-use churn::model::{self, ModelParams, TrainConfig};
+use churn::model::{ModelParams, TrainConfig};
 
 #[derive(Args, Debug)]
 pub struct BacktestArgs {
@@ -40,117 +40,45 @@ pub struct BacktestArgs {
     json: bool,
 }
 
-/// One model kind evaluated at one fold date.
-#[derive(Clone, Debug, Serialize)]
-pub struct Fold {
-    pub date: String,
-    pub kind: &'static str,
-    pub customers: usize,
-    pub churners: usize,
-    pub roc_auc: f64,
-    pub pr_auc: f64,
-    pub log_loss: f64,
-    pub brier: f64,
-    pub recency_roc_auc: f64,
-}
-
-/// Mean and spread of one model kind over the folds.
-#[derive(Clone, Debug, Serialize)]
-pub struct KindSummary {
-    pub kind: &'static str,
-    pub folds: usize,
-    pub roc_auc_mean: f64,
-    pub roc_auc_sd: f64,
-    pub pr_auc_mean: f64,
-    pub log_loss_mean: f64,
-    /// Folds where the model's ROC AUC is above recency's.
-    pub beats_recency: usize,
-}
-
-/// Runs every kind at every fold date.
-pub fn backtest(raw: &churn::data::RawTables, args: &BacktestArgs) -> Result<Vec<Fold>> {
-    let s = &args.snapshot;
-    let snapshots = s.snapshots_or(DEFAULT_SNAPSHOTS)?;
-    if args.folds < 1 {
-        anyhow::bail!("--folds must be at least 1");
-    }
-    let latest = s
-        .as_of
-        .unwrap_or_else(|| labels::latest_labelable(raw, s.horizon_days));
-    let mut folds = Vec::new();
-    for k in 0..args.folds {
-        let date = latest - k as i32 * s.step_days;
-        for kind in &args.model {
-            let config = TrainConfig {
-                params: ModelParams::defaults((*kind).into(), args.seed),
+impl BacktestArgs {
+    /// One training configuration per kind asked for, and the newest fold date.
+    fn configs(&self, raw: &RawTables) -> Result<(Vec<TrainConfig>, i32)> {
+        let s = &self.snapshot;
+        let snapshots = s.snapshots_or(DEFAULT_SNAPSHOTS)?;
+        if self.folds < 1 {
+            bail!("--folds must be at least 1");
+        }
+        let latest = s
+            .as_of
+            .unwrap_or_else(|| labels::latest_labelable(raw, s.horizon_days));
+        let configs = self
+            .model
+            .iter()
+            .map(|kind| TrainConfig {
+                params: ModelParams::defaults((*kind).into(), self.seed),
                 label: s.label_spec(raw),
                 features: s.feature_config(),
                 snapshots,
                 step_days: s.step_days,
-                as_of: Some(date),
-                calibration: args.calibration.into(),
-            };
-            let oot = model::evaluate_out_of_time(raw, &config)?;
-            let m = &oot.holdout;
-            folds.push(Fold {
-                date: format_day(date),
-                kind: config.params.kind().name(),
-                customers: m.n,
-                churners: m.churners,
-                roc_auc: m.roc_auc,
-                pr_auc: m.pr_auc,
-                log_loss: m.log_loss,
-                brier: m.brier,
-                recency_roc_auc: oot.recency_baseline.roc_auc,
-            });
-        }
+                as_of: None,
+                calibration: self.calibration.into(),
+            })
+            .collect();
+        Ok((configs, latest))
     }
-    Ok(folds)
-}
-
-/// Mean and (sample) standard deviation per kind, in the order the kinds were asked for.
-pub fn summarise(folds: &[Fold]) -> Vec<KindSummary> {
-    let mut kinds: Vec<&'static str> = Vec::new();
-    for f in folds {
-        if !kinds.contains(&f.kind) {
-            kinds.push(f.kind);
-        }
-    }
-    kinds
-        .into_iter()
-        .map(|kind| {
-            let of: Vec<&Fold> = folds.iter().filter(|f| f.kind == kind).collect();
-            let n = of.len() as f64;
-            let mean = |get: fn(&Fold) -> f64| of.iter().map(|f| get(f)).sum::<f64>() / n;
-            let auc = mean(|f| f.roc_auc);
-            let var = if of.len() > 1 {
-                of.iter().map(|f| (f.roc_auc - auc).powi(2)).sum::<f64>() / (n - 1.0)
-            } else {
-                0.0
-            };
-            KindSummary {
-                kind,
-                folds: of.len(),
-                roc_auc_mean: auc,
-                roc_auc_sd: var.sqrt(),
-                pr_auc_mean: mean(|f| f.pr_auc),
-                log_loss_mean: mean(|f| f.log_loss),
-                beats_recency: of.iter().filter(|f| f.roc_auc > f.recency_roc_auc).count(),
-            }
-        })
-        .collect()
 }
 
 pub fn run(args: BacktestArgs, ui: &Ui) -> Result<ExitCode> {
     let raw = args.data.load(ui)?;
+    let (configs, latest) = args.configs(&raw)?;
     let step = ui.step(format!(
         "backtesting {} model kind(s) over {} folds",
         args.model.len(),
         args.folds
     ));
-    let folds = backtest(&raw, &args)?;
+    let folds = backtest::backtest(&raw, &configs, latest, args.folds, args.snapshot.step_days)?;
     drop(step);
-    let summary = summarise(&folds);
+    let summary = backtest::summarise(&folds);
     if args.json {
         let json = serde_json::json!({ "folds": folds, "summary": summary });
         out!("{}", serde_json::to_string_pretty(&json)?);

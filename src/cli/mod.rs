@@ -25,6 +25,7 @@ mod features;
 mod generate;
 mod kpis;
 mod models;
+mod report;
 mod score;
 mod train;
 mod validate;
@@ -81,6 +82,8 @@ enum Command {
     Kpis(kpis::KpisArgs),
     /// List the saved models, or make one current.
     Models(models::ModelsArgs),
+    /// Write the evaluation, backtest and business KPIs as one self-contained HTML page.
+    Report(report::ReportArgs),
     /// Score the customer base with a saved model: the ranked at-risk list with reasons.
     Score(score::ScoreArgs),
 }
@@ -319,6 +322,7 @@ pub fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(args, &ui),
         Command::Kpis(args) => kpis::run(args, &ui),
         Command::Models(args) => models::run(args, &ui),
+        Command::Report(args) => report::run(args, &ui),
         Command::Score(args) => score::run(args, &ui),
     });
     match result {

@@ -20,6 +20,7 @@
 //! ranking are always broken by row order.
 
 mod assess;
+pub mod backtest;
 mod baselines;
 mod bootstrap;
 mod calibration;

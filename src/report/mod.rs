@@ -16,6 +16,7 @@
 //!   that do not match the bins, shares of an empty group) are refused with a
 //!   [`ReportError`] when the value is built, so rendering itself cannot fail.
 
+pub mod churn;
 pub mod html;
 pub mod svg;
 

@@ -7,6 +7,7 @@ mod generator;
 mod kpis;
 mod labels;
 mod leakage;
+mod report;
 mod score;
 mod support;
 mod train;
