@@ -40,6 +40,12 @@ test: fmt lint
 	fi
 	CHURN_BIN=target/debug/churn bash notebooks/run.sh
 
+# The side-by-side benchmark against the Python peer (bench/README.md); never part of
+# `test`. SIZES, RUNS, STAGES, CHURN and PY pass through from the environment; the results
+# folder is BENCH_OUT, because OUT above names the demo's output.
+bench: release
+	OUT='$(BENCH_OUT)' bash bench/run.sh
+
 # The data scientist's walkthrough, executed into a temporary copy.
 notebook:
 	$(CARGO) build --locked
