@@ -73,7 +73,8 @@ impl Ranking {
     }
 }
 
-fn check(y: &[bool], p: &[f64]) -> Result<(), MetricError> {
+/// Equal, non-zero lengths.
+pub(crate) fn check(y: &[bool], p: &[f64]) -> Result<(), MetricError> {
     if y.len() != p.len() {
         return Err(MetricError::LengthMismatch {
             n_labels: y.len(),
@@ -86,14 +87,16 @@ fn check(y: &[bool], p: &[f64]) -> Result<(), MetricError> {
     Ok(())
 }
 
-fn check_probabilities(p: &[f64]) -> Result<(), MetricError> {
+/// Every value in [0, 1] (which also refuses NaN).
+pub(crate) fn check_probabilities(p: &[f64]) -> Result<(), MetricError> {
     match p.iter().position(|v| !(0.0..=1.0).contains(v)) {
         Some(row) => Err(MetricError::NotAProbability { row, value: p[row] }),
         None => Ok(()),
     }
 }
 
-fn check_both_classes(y: &[bool]) -> Result<usize, MetricError> {
+/// At least one churner and one non-churner; returns the number of churners.
+pub(crate) fn check_both_classes(y: &[bool]) -> Result<usize, MetricError> {
     let positives = y.iter().filter(|&&c| c).count();
     if positives == 0 || positives == y.len() {
         return Err(MetricError::SingleClass {

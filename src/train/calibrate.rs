@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{MetricError, LOG_LOSS_EPS};
+use crate::metrics::{self, MetricError, LOG_LOSS_EPS};
 
 /// Which calibrator to fit, if any.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,31 +22,10 @@ pub enum CalibrationMethod {
     Isotonic,
 }
 
+/// Labels and probabilities a calibrator can be fitted on (the metrics' own checks).
 fn check(y: &[bool], p: &[f64]) -> Result<(), MetricError> {
-    if y.len() != p.len() {
-        return Err(MetricError::LengthMismatch {
-            n_labels: y.len(),
-            n_scores: p.len(),
-        });
-    }
-    if y.is_empty() {
-        return Err(MetricError::Empty);
-    }
-    match p.iter().position(|v| !(0.0..=1.0).contains(v)) {
-        Some(row) => Err(MetricError::NotAProbability { row, value: p[row] }),
-        None => Ok(()),
-    }
-}
-
-fn both_classes(y: &[bool]) -> Result<usize, MetricError> {
-    let churners = y.iter().filter(|&&c| c).count();
-    if churners == 0 || churners == y.len() {
-        return Err(MetricError::SingleClass {
-            n: y.len(),
-            churned: churners > 0,
-        });
-    }
-    Ok(churners)
+    metrics::check(y, p)?;
+    metrics::check_probabilities(p)
 }
 
 /// A fitted map from a model's probability to a calibrated probability.
@@ -85,7 +64,7 @@ impl Calibrator {
     /// Empty input, mismatched lengths, a value outside [0, 1], or a single class.
     pub fn fit_platt(y: &[bool], p: &[f64]) -> Result<Calibrator, MetricError> {
         check(y, p)?;
-        let positives = both_classes(y)? as f64;
+        let positives = metrics::check_both_classes(y)? as f64;
         let negatives = y.len() as f64 - positives;
         let target_churner = (positives + 1.0) / (positives + 2.0);
         let target_stayer = 1.0 / (negatives + 2.0);
@@ -107,7 +86,7 @@ impl Calibrator {
     /// Empty input, mismatched lengths, a value outside [0, 1], or a single class.
     pub fn fit_isotonic(y: &[bool], p: &[f64]) -> Result<Calibrator, MetricError> {
         check(y, p)?;
-        both_classes(y)?;
+        metrics::check_both_classes(y)?;
         let blocks = pool_adjacent_violators(tied_blocks(y, p));
         Ok(Calibrator::Isotonic {
             thresholds: blocks.iter().map(Block::centre).collect(),
