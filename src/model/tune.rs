@@ -33,7 +33,7 @@ use crate::schema::features::{CATEGORICAL, NUMERIC};
 /// The validation metric the grid is ranked by.
 pub const METRIC: &str = "roc_auc";
 
-/// Logistic L2 penalties tried. `linfa-logistic` penalises the *summed* loss, so a given
+/// Logistic L2 penalties tried. The solver penalises the *summed* loss, so a given
 /// `alpha` matters less the more rows a fit has; the grid spans four orders of magnitude
 /// so that it still bites on tens of thousands of rows.
 pub const LOGISTIC_ALPHAS: [f64; 5] = [0.1, 1.0, 10.0, 100.0, 1000.0];

@@ -4,44 +4,34 @@
 //! Output: a [`Logistic`]: per-feature means and standard deviations learned on the
 //! training rows, coefficients on that standardised scale, and an intercept.
 //!
-//! The optimisation is done by `linfa-logistic` (L-BFGS). Three things are ours:
+//! The optimisation is ours ([`super::newton`]): Newton's method on the penalised loss,
+//! in parallel over fixed blocks of rows, so a fit takes a handful of passes over the
+//! data and is bit-identical whatever the number of threads. Two modelling choices:
 //!
 //! - **Standardisation is part of the model.** Features are centred and scaled with the
-//!   training rows' mean and standard deviation before fitting, so `alpha` penalises every
-//!   feature alike whatever its unit, and the same transform is applied at prediction. A
-//!   constant column gets a standard deviation of 1: it becomes all zeros and its
-//!   coefficient stays 0.
-//! - **Coefficients always mean log-odds of churn.** `linfa-logistic` 0.8 picks its
-//!   positive class itself: the more frequent label, or the first label seen on a tie (its
-//!   docs say "the larger class", meaning by count). In churn data that is usually "not
-//!   churned", so its coefficients would be the log-odds of staying. We read the class it
-//!   chose (`FittedLogisticRegression::labels().pos.class`) and negate the coefficients
-//!   and intercept when it is `false`.
-//! - **Balanced class weights.** `linfa-logistic` 0.8 has no sample weights (its loss is
-//!   an unweighted sum over rows; a `Dataset`'s weights are ignored). We therefore fit
-//!   unweighted and add `ln(n_retained / n_churned)` to the intercept. For a correctly
-//!   specified model this is exactly where weighting class `c` by `n / (2 n_c)` converges:
-//!   weights `w1`, `w0` shift the log-odds by `ln(w1 / w0)`. It leaves the coefficients,
-//!   and so the ranking and the reasons, unchanged; under misspecification a truly weighted
-//!   fit would also move the coefficients, which this does not.
+//!   training rows' mean and standard deviation (on the fly, block by block: the
+//!   standardised matrix is never stored), so `alpha` penalises every feature alike
+//!   whatever its unit, and the same transform is applied at prediction. A constant
+//!   column gets a standard deviation of 1: it becomes all zeros and its coefficient
+//!   stays 0.
+//! - **Balanced class weights are real weights.** With [`ClassWeight::Balanced`] a row of
+//!   class `c` weighs `n / (2 n_c)` in the loss (scikit-learn's `class_weight="balanced"`),
+//!   so the weighted mean of the fitted probabilities is one half.
 //!
 //! The fit is deterministic: the same data and parameters give bit-identical models,
-//! whatever the number of threads (only prediction runs in parallel).
+//! whatever the number of threads.
 
-use linfa::traits::Fit;
-use linfa::DatasetBase;
-use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{check_data, TrainError};
+use super::{check_data, newton, TrainError};
 
 /// Default L2 penalty `alpha`.
 pub const DEFAULT_ALPHA: f64 = 1.0;
-/// Default maximum number of L-BFGS iterations.
-pub const DEFAULT_MAX_ITERATIONS: u64 = 200;
-/// Default gradient-norm tolerance at which L-BFGS stops.
+/// Default maximum number of Newton iterations (a fit usually needs 5 to 10).
+pub const DEFAULT_MAX_ITERATIONS: u64 = 100;
+/// Default gradient-norm tolerance at which the solver stops.
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
 /// Rows predicted per parallel task.
 const PREDICT_CHUNK_ROWS: usize = 1024;
@@ -52,9 +42,8 @@ pub enum ClassWeight {
     /// Every row counts once: probabilities are calibrated to the training churn rate.
     #[default]
     None,
-    /// Class `c` weighs `n / (2 n_c)`, as if both classes were equally frequent.
-    /// Implemented as an intercept shift of `ln(n_retained / n_churned)` (see the module
-    /// docs), so probabilities are no longer the churn rate but the ranking is unchanged.
+    /// Class `c` weighs `n / (2 n_c)`, as if both classes were equally frequent: the
+    /// probabilities are no longer the churn rate (their weighted mean is one half).
     Balanced,
 }
 
@@ -64,12 +53,13 @@ pub struct LogisticParams {
     /// L2 penalty on the standardised coefficients (not the intercept), default
     /// [`DEFAULT_ALPHA`]. The loss is the *sum* of the rows' log losses plus
     /// `alpha / 2 * |coefficients|^2`, so the penalty weakens relative to the data as rows
-    /// are added (this is `linfa-logistic`'s convention, and scikit-learn's `C = 1 / alpha`).
+    /// are added (scikit-learn's convention, with `C = 1 / alpha`).
     pub alpha: f64,
-    /// Maximum number of L-BFGS iterations (default [`DEFAULT_MAX_ITERATIONS`]). When it is
+    /// Maximum number of Newton iterations (default [`DEFAULT_MAX_ITERATIONS`]). When it is
     /// reached the best parameters so far are kept; no error is raised.
     pub max_iterations: u64,
-    /// L-BFGS stops once the gradient norm is below this (default [`DEFAULT_TOLERANCE`]).
+    /// The solver stops once the norm of the loss's gradient is at most this (default
+    /// [`DEFAULT_TOLERANCE`]).
     pub tolerance: f64,
     /// Class weighting (default [`ClassWeight::None`]).
     pub class_weight: ClassWeight,
@@ -138,7 +128,7 @@ impl ValidLogisticParams {
         self.alpha
     }
 
-    /// Maximum number of L-BFGS iterations, at least 1.
+    /// Maximum number of Newton iterations, at least 1.
     pub fn max_iterations(&self) -> u64 {
         self.max_iterations
     }
@@ -237,32 +227,37 @@ pub fn fit_logistic(
         });
     }
     let (means, stds) = standardisation(x);
-    let standardised = standardise(x, &means, &stds);
-    let targets = Array1::from(y.to_vec());
-    let dataset = DatasetBase::new(standardised, targets);
-    let fitted = LogisticRegression::default()
-        .alpha(params.alpha)
-        .max_iterations(params.max_iterations)
-        .gradient_tolerance(params.tolerance)
-        .fit(&dataset)
-        .map_err(|e| TrainError::Solver {
-            message: e.to_string(),
-        })?;
-
-    // linfa models the log-odds of the class it calls positive; make it churn.
-    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-    let coefficients = fitted.params().iter().map(|b| sign * b).collect();
-    let mut intercept = sign * fitted.intercept();
-    if params.class_weight == ClassWeight::Balanced {
-        let n_churned = y.iter().filter(|&&churned| churned).count() as f64;
-        let n_retained = y.len() as f64 - n_churned;
-        intercept += (n_retained / n_churned).ln();
+    let n_churned = y.iter().filter(|&&churned| churned).count() as f64;
+    let n_rows = y.len() as f64;
+    let class_weights = match params.class_weight {
+        ClassWeight::None => [1.0, 1.0],
+        ClassWeight::Balanced => [
+            n_rows / (2.0 * (n_rows - n_churned)),
+            n_rows / (2.0 * n_churned),
+        ],
+    };
+    let solution = newton::Problem {
+        x: x.view(),
+        y,
+        means: &means,
+        stds: &stds,
+        class_weights,
+        alpha: params.alpha,
+    }
+    .solve(params.max_iterations, params.tolerance);
+    if let Some(bad) = solution.theta.iter().find(|v| !v.is_finite()) {
+        return Err(TrainError::Solver {
+            message: format!(
+                "a parameter became {bad} after {} iterations",
+                solution.iterations
+            ),
+        });
     }
     Ok(Logistic {
         means,
         stds,
-        coefficients,
-        intercept,
+        coefficients: solution.theta[1..].to_vec(),
+        intercept: solution.theta[0],
     })
 }
 
@@ -270,9 +265,10 @@ pub fn fit_logistic(
 /// place of the deviation of a constant column.
 fn standardisation(x: ArrayView2<f64>) -> (Vec<f64>, Vec<f64>) {
     let n_rows = x.nrows() as f64;
-    x.columns()
-        .into_iter()
-        .map(|col| {
+    (0..x.ncols())
+        .into_par_iter()
+        .map(|j| {
+            let col = x.column(j);
             let first = col[0];
             if col.iter().all(|&v| v == first) {
                 // Exactly constant: a computed deviation could be rounding noise, which
@@ -287,19 +283,8 @@ fn standardisation(x: ArrayView2<f64>) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
-/// `(x - means) / stds`, column by column.
-fn standardise(x: ArrayView2<f64>, means: &[f64], stds: &[f64]) -> Array2<f64> {
-    let mut out = x.to_owned();
-    for mut row in out.rows_mut() {
-        for ((v, m), s) in row.iter_mut().zip(means).zip(stds) {
-            *v = (*v - m) / s;
-        }
-    }
-    out
-}
-
 /// `1 / (1 + exp(-z))` without overflow for large `|z|`.
-fn sigmoid(z: f64) -> f64 {
+pub(super) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {

@@ -19,6 +19,7 @@
 pub mod calibrate;
 pub mod forest;
 pub mod logistic;
+mod newton;
 pub mod tree;
 
 #[cfg(test)]
