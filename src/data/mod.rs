@@ -16,16 +16,18 @@ mod mapping;
 mod problem;
 mod read;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::{Column, DataFrame, PolarsError};
 use rayon::prelude::*;
-use xxhash_rust::xxh3::{xxh3_128, Xxh3DefaultBuilder};
+use xxhash_rust::xxh3::{xxh3_64, Xxh3DefaultBuilder};
 
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use mapping::{ColumnMap, MappingError};
+use problem::Tally;
 pub use problem::{Problem, ProblemKind};
 use read::{Origin, Part};
 
@@ -294,8 +296,7 @@ fn read_all(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
         opts,
         report: &mut report,
     };
-    let customers = ctx.customers();
-    let index = CustomerIndex::new(&customers);
+    let (customers, index) = ctx.customers();
     let orders = ctx.orders(&index);
     let tickets = ctx.tickets(&index);
     let surveys = ctx.surveys(&index);
@@ -328,20 +329,6 @@ struct CustomerIndex {
     map: HashMap<String, u32, Xxh3DefaultBuilder>,
     n: usize,
     usable: bool,
-}
-
-impl CustomerIndex {
-    fn new(customers: &Customers) -> CustomerIndex {
-        let mut map = HashMap::with_capacity_and_hasher(customers.len(), Xxh3DefaultBuilder);
-        for (idx, id) in customers.ids.iter().enumerate() {
-            map.entry(id.clone()).or_insert(idx as u32);
-        }
-        CustomerIndex {
-            map,
-            n: customers.len(),
-            usable: !customers.is_empty(),
-        }
-    }
 }
 
 /// One file's columns, under our names.
@@ -378,17 +365,37 @@ struct Reader<'a> {
     report: &'a mut DataReport,
 }
 
+/// What one part file gave: its row and null counts, the problems found in it, and the
+/// converted values (`None` when a required column is missing, so nothing was converted).
+struct PartRead<T> {
+    rows: usize,
+    nulls: Vec<(String, usize)>,
+    problems: Vec<Problem>,
+    value: Result<Option<T>, PolarsError>,
+}
+
+/// The converted values of one part, with the part they came from.
+struct Converted<T> {
+    part: Part,
+    part_idx: u32,
+    rows: usize,
+    value: T,
+}
+
 /// Rows with a problem are still pushed (with a placeholder) so that row indexes stay
 /// aligned; the data is refused anyway when any problem exists.
 impl Reader<'_> {
-    /// Locates and reads every part of `table`, calling `each` per part; returns whether
-    /// the table exists. Missing columns, unreadable files and empty tables become problems.
-    fn read_table(
+    /// Locates and reads every part of `table`, converting each with `convert`. Parts are
+    /// read and converted in parallel and returned in file order, as are their problems,
+    /// so the result does not depend on the number of threads. `None` means the table is
+    /// absent or cannot be located. Missing columns, unreadable files and empty tables
+    /// become problems, and such parts are left out.
+    fn read_table<T: Send>(
         &mut self,
         table: Table,
         all_columns: bool,
-        mut each: impl FnMut(&PartFrame, &mut Vec<Problem>) -> Result<(), PolarsError>,
-    ) -> bool {
+        convert: impl Fn(&PartFrame, &mut Vec<Problem>) -> Result<T, PolarsError> + Sync,
+    ) -> Option<Vec<Converted<T>>> {
         let mut table_report = TableReport {
             table: Some(table),
             ..TableReport::default()
@@ -408,18 +415,38 @@ impl Reader<'_> {
                         self.dir.display()
                     ));
                 }
-                return false;
+                return None;
             }
             Err(problem) => {
                 self.report.problems.push(*problem);
-                return false;
+                return None;
             }
         };
+        let opts = self.opts;
+        let reads: Vec<PartRead<T>> = parts
+            .par_iter()
+            .map(|part| read_part(opts, table, part, all_columns, &convert))
+            .collect();
         let mut readable = true;
-        for part in &parts {
+        let mut converted = Vec::with_capacity(parts.len());
+        for (part_idx, (part, read)) in parts.iter().zip(reads).enumerate() {
             table_report.files.push(part.path.clone());
-            match self.read_part(table, part, all_columns, &mut table_report, &mut each) {
-                Ok(ok) => readable &= ok,
+            table_report.rows += read.rows;
+            for (name, nulls) in read.nulls {
+                match table_report.nulls.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, count)) => *count += nulls,
+                    None => table_report.nulls.push((name, nulls)),
+                }
+            }
+            self.report.problems.extend(read.problems);
+            match read.value {
+                Ok(Some(value)) => converted.push(Converted {
+                    part: part.clone(),
+                    part_idx: part_idx as u32,
+                    rows: read.rows,
+                    value,
+                }),
+                Ok(None) => readable = false,
                 Err(e) => {
                     readable = false;
                     let mut why = e.to_string();
@@ -458,131 +485,103 @@ impl Reader<'_> {
             }
         }
         self.report.tables.push(table_report);
-        true
+        Some(converted)
     }
 
-    fn read_part(
-        &mut self,
-        table: Table,
-        part: &Part,
-        all_columns: bool,
-        table_report: &mut TableReport,
-        each: &mut impl FnMut(&PartFrame, &mut Vec<Problem>) -> Result<(), PolarsError>,
-    ) -> Result<bool, PolarsError> {
-        let mut lf = read::scan(part)?;
-        let present = read::column_names(&mut lf)?;
-        let mut names = HashMap::new();
-        let mut wanted = Vec::new();
-        let mut complete = true;
-        for spec in table.columns() {
-            let theirs = self.opts.columns.source_name(table, spec.name);
-            if present.iter().any(|p| p == theirs) {
-                names.insert(spec.name, theirs.to_string());
-                wanted.push(theirs.to_string());
-            } else if spec.required {
-                complete = false;
-                let mut problem =
-                    Problem::file_level(table, part.path.clone(), ProblemKind::MissingColumn);
-                problem.column = Some(theirs.to_string());
-                self.report.problems.push(problem);
-            }
-        }
-        if all_columns {
-            for p in &present {
-                if !wanted.contains(p) {
-                    wanted.push(p.clone());
+    /// The customers table, and the index from id to customer number (the first row of a
+    /// duplicated id, which is reported).
+    fn customers(&mut self) -> (Customers, CustomerIndex) {
+        let opts = self.opts;
+        let parts = self
+            .read_table(Table::Customers, true, |pf, problems| {
+                let (column, _) = pf.column(schema::CUSTOMER_ID).expect("required");
+                let ids: Vec<String> = read::texts(column)?
+                    .iter()
+                    .map(|id| id.unwrap_or_default().to_string())
+                    .collect();
+                let (column, origin) = pf.column(schema::SIGNUP_DATE).expect("required");
+                let signup = read::days(column, &origin, problems)?;
+                let mut labels = [None, None];
+                for (name, slot) in [schema::SEGMENT, schema::REGION].iter().zip(&mut labels) {
+                    if let Some((column, _)) = pf.column(name) {
+                        *slot = Some(
+                            read::texts(column)?
+                                .iter()
+                                .map(|v| {
+                                    v.map(str::trim)
+                                        .filter(|v| !v.is_empty())
+                                        .map(str::to_string)
+                                })
+                                .collect::<Vec<_>>(),
+                        );
+                    }
                 }
-            }
-        }
-        let frame = read::read_columns(lf, &wanted)?;
-        table_report.rows += frame.height();
-        for column in frame.columns() {
-            let name = column.name().to_string();
-            let nulls = column.null_count();
-            match table_report.nulls.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, count)) => *count += nulls,
-                None => table_report.nulls.push((name, nulls)),
-            }
-        }
-        if !complete {
-            return Ok(false);
-        }
-        let part_frame = PartFrame {
-            part,
-            table,
-            frame,
-            names,
-        };
-        for spec in table.columns() {
-            if !spec.nullable {
-                if let Some((column, origin)) = part_frame.column(spec.name) {
-                    check_no_nulls(column, &origin, &mut self.report.problems);
-                }
-            }
-        }
-        each(&part_frame, &mut self.report.problems)?;
-        Ok(true)
-    }
-
-    fn customers(&mut self) -> Customers {
-        let mut ids = Vec::new();
+                let churned_at = match pf.column(schema::CHURNED_AT) {
+                    Some((column, origin)) => Some(read::days(column, &origin, problems)?),
+                    None => None,
+                };
+                let extra: Vec<String> = pf
+                    .frame
+                    .get_column_names()
+                    .into_iter()
+                    .map(|n| n.to_string())
+                    .filter(|name| {
+                        !Table::Customers
+                            .columns()
+                            .iter()
+                            .any(|c| opts.columns.source_name(Table::Customers, c.name) == name)
+                    })
+                    .collect();
+                let [segment, region] = labels;
+                Ok((ids, signup, segment, region, churned_at, extra))
+            })
+            .unwrap_or_default();
+        let mut ids: Vec<String> = Vec::new();
         let mut signup_day = Vec::new();
         let mut segment: Option<Vec<Option<String>>> = None;
         let mut region: Option<Vec<Option<String>>> = None;
         let mut churned_at: Option<Vec<Option<i32>>> = None;
         let mut extra_columns: Vec<String> = Vec::new();
-        let mut seen: HashMap<String, (), Xxh3DefaultBuilder> =
+        let mut seen: HashMap<String, u32, Xxh3DefaultBuilder> =
             HashMap::with_hasher(Xxh3DefaultBuilder);
         let mut range = DayRange::default();
-        let opts = self.opts;
-        self.read_table(Table::Customers, true, |pf, problems| {
-            let (column, origin) = pf.column(schema::CUSTOMER_ID).expect("required");
-            let mut dup = origin.tally(ProblemKind::DuplicateId);
-            for (row_idx, id) in read::texts(column)?.iter().enumerate() {
-                let id = id.unwrap_or_default().to_string();
-                if seen.insert(id.clone(), ()).is_some() {
-                    dup.hit(row_idx, || id.clone());
-                }
-                ids.push(id);
-            }
-            dup.finish(problems);
-            let (column, origin) = pf.column(schema::SIGNUP_DATE).expect("required");
-            let days = read::days(column, &origin, problems)?;
-            range.extend(&days);
-            signup_day.extend(days.into_iter().map(|d| d.unwrap_or(0)));
-            for (name, slot) in [
-                (schema::SEGMENT, &mut segment),
-                (schema::REGION, &mut region),
-            ] {
-                if let Some((column, _)) = pf.column(name) {
-                    let values = slot.get_or_insert_with(Vec::new);
-                    values.extend(read::texts(column)?.iter().map(|v| {
-                        v.map(str::trim)
-                            .filter(|v| !v.is_empty())
-                            .map(str::to_string)
-                    }));
+        for converted in parts {
+            let (part_ids, signup, part_segment, part_region, part_churned, extra) =
+                converted.value;
+            let mut dup = Tally::new(
+                Table::Customers,
+                &converted.part.path,
+                opts.columns
+                    .source_name(Table::Customers, schema::CUSTOMER_ID),
+                ProblemKind::DuplicateId,
+                converted.part.format == read::Format::Csv,
+            );
+            let before = ids.len();
+            for (row_idx, id) in part_ids.iter().enumerate() {
+                match seen.entry(id.clone()) {
+                    Entry::Occupied(_) => dup.hit(row_idx, || id.clone()),
+                    Entry::Vacant(slot) => {
+                        slot.insert((before + row_idx) as u32);
+                    }
                 }
             }
-            if let Some((column, origin)) = pf.column(schema::CHURNED_AT) {
-                churned_at
-                    .get_or_insert_with(Vec::new)
-                    .extend(read::days(column, &origin, problems)?);
+            dup.finish(&mut self.report.problems);
+            ids.extend(part_ids);
+            range.extend(&signup);
+            signup_day.extend(signup.into_iter().map(|d| d.unwrap_or(0)));
+            // A column present in only some part files is null in the others.
+            for (values, slot) in [(part_segment, &mut segment), (part_region, &mut region)] {
+                append_or_pad(slot, values, before, converted.rows);
             }
-            for name in pf.frame.get_column_names() {
-                let name = name.to_string();
-                let is_contract = Table::Customers
-                    .columns()
-                    .iter()
-                    .any(|c| opts.columns.source_name(Table::Customers, c.name) == name);
-                if !is_contract && !extra_columns.contains(&name) {
+            append_or_pad(&mut churned_at, part_churned, before, converted.rows);
+            for name in extra {
+                if !extra_columns.contains(&name) {
                     extra_columns.push(name);
                 }
             }
-            Ok(())
-        });
+        }
         let n = ids.len();
-        // A column present in only some part files is null in the others.
-        let pad = |values: Option<Vec<Option<String>>>| {
+        let finish = |values: Option<Vec<Option<String>>>| {
             values.map(|mut v| {
                 v.resize(n, None);
                 Categorical::from_values(v)
@@ -592,14 +591,20 @@ impl Reader<'_> {
             c.resize(n, None);
         }
         self.set_date_range(Table::Customers, range.0);
-        Customers {
+        let index = CustomerIndex {
+            map: seen,
+            n,
+            usable: n > 0,
+        };
+        let customers = Customers {
             ids,
             signup_day,
-            segment: pad(segment),
-            region: pad(region),
+            segment: finish(segment),
+            region: finish(region),
             churned_at,
             extra_columns,
-        }
+        };
+        (customers, index)
     }
 
     fn set_date_range(&mut self, table: Table, range: Option<(i32, i32)>) {
@@ -613,36 +618,6 @@ impl Reader<'_> {
         }
     }
 
-    /// Maps a part's customer ids to customer numbers; `None` marks an unknown customer.
-    fn customer_numbers(
-        pf: &PartFrame,
-        index: &CustomerIndex,
-        drop_unknown: bool,
-        problems: &mut Vec<Problem>,
-        dropped: &mut usize,
-    ) -> Result<Vec<Option<u32>>, PolarsError> {
-        let (column, origin) = pf.column(schema::CUSTOMER_ID).expect("required");
-        let mut unknown = origin.tally(ProblemKind::UnknownCustomer);
-        let numbers = read::texts(column)?
-            .iter()
-            .enumerate()
-            .map(|(row_idx, id)| {
-                let id = id?;
-                let number = index.map.get(id).copied();
-                if number.is_none() && index.usable {
-                    if drop_unknown {
-                        *dropped += 1;
-                    } else {
-                        unknown.hit(row_idx, || id.to_string());
-                    }
-                }
-                number
-            })
-            .collect();
-        unknown.finish(problems);
-        Ok(numbers)
-    }
-
     fn warn_dropped(&mut self, table: Table, dropped: usize) {
         if dropped > 0 {
             self.report.warnings.push(format!(
@@ -652,48 +627,75 @@ impl Reader<'_> {
         }
     }
 
+    /// Checks ids for duplicates across all parts of an event table.
+    fn check_ids(&mut self, table: Table, column: &'static str, parts: &[Converted<EventPart>]) {
+        let mut ids = IdHashes::default();
+        let mut places = Vec::with_capacity(parts.len());
+        for converted in parts {
+            places.push(converted.part.clone());
+            let part_idx = places.len() as u32 - 1;
+            ids.entries.extend(
+                converted
+                    .value
+                    .id_hashes
+                    .iter()
+                    .map(|&(hash, row)| (hash, part_idx, row)),
+            );
+        }
+        ids.check(table, column, &places, self.opts, &mut self.report.problems);
+    }
+
     fn orders(&mut self, index: &CustomerIndex) -> Orders {
+        let drop_unknown = self.opts.drop_unknown_customers;
+        let parts = self
+            .read_table(Table::Orders, false, |pf, problems| {
+                let mut part =
+                    EventPart::start(pf, index, drop_unknown, schema::ORDER_ID, problems)?;
+                let (column, origin) = pf.column(schema::ORDER_DATE).expect("required");
+                let days = read::days(column, &origin, problems)?;
+                part.range.extend(&days);
+                let (column, origin) = pf.column(schema::AMOUNT).expect("required");
+                let amounts = read::numbers(column, &origin, problems)?;
+                let mut negative = origin.tally(ProblemKind::NegativeAmount);
+                let mut day = Vec::with_capacity(days.len());
+                let mut amount = Vec::with_capacity(days.len());
+                for (row_idx, ((c, d), a)) in part.numbers.iter().zip(days).zip(amounts).enumerate()
+                {
+                    if let Some(a) = a.filter(|a| *a < 0.0) {
+                        negative.hit(row_idx, || a.to_string());
+                    }
+                    if c.is_some() {
+                        day.push(d.unwrap_or(0));
+                        amount.push(a.unwrap_or(0.0));
+                    }
+                }
+                negative.finish(problems);
+                Ok((part, day, amount))
+            })
+            .unwrap_or_default();
         let mut customer = Vec::new();
         let mut day = Vec::new();
         let mut amount = Vec::new();
-        let mut ids = IdHashes::default();
         let mut dropped = 0;
-        let mut seen_parts: Vec<Part> = Vec::new();
-        let drop_unknown = self.opts.drop_unknown_customers;
         let mut range = DayRange::default();
-        self.read_table(Table::Orders, false, |pf, problems| {
-            let part_idx = seen_parts.len() as u32;
-            seen_parts.push(pf.part.clone());
-            let numbers = Self::customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
-            let (column, _) = pf.column(schema::ORDER_ID).expect("required");
-            ids.add(column, part_idx)?;
-            let (column, origin) = pf.column(schema::ORDER_DATE).expect("required");
-            let days = read::days(column, &origin, problems)?;
-            range.extend(&days);
-            let (column, origin) = pf.column(schema::AMOUNT).expect("required");
-            let amounts = read::numbers(column, &origin, problems)?;
-            let mut negative = origin.tally(ProblemKind::NegativeAmount);
-            for (row_idx, ((c, d), a)) in numbers.into_iter().zip(days).zip(amounts).enumerate() {
-                if let Some(a) = a.filter(|a| *a < 0.0) {
-                    negative.hit(row_idx, || a.to_string());
-                }
-                if let Some(c) = c {
-                    customer.push(c);
-                    day.push(d.unwrap_or(0));
-                    amount.push(a.unwrap_or(0.0));
-                }
-            }
-            negative.finish(problems);
-            Ok(())
-        });
+        let mut events = Vec::with_capacity(parts.len());
+        for converted in parts {
+            let (part, part_day, part_amount) = converted.value;
+            customer.extend(part.numbers.iter().flatten());
+            day.extend(part_day);
+            amount.extend(part_amount);
+            dropped += part.dropped;
+            range.merge(&part.range);
+            events.push(Converted {
+                part: converted.part,
+                part_idx: converted.part_idx,
+                rows: converted.rows,
+                value: part,
+            });
+        }
         self.warn_dropped(Table::Orders, dropped);
-        ids.check(
-            Table::Orders,
-            schema::ORDER_ID,
-            &seen_parts,
-            self.opts,
-            &mut self.report.problems,
-        );
+        self.check_ids(Table::Orders, schema::ORDER_ID, &events);
+        drop(events);
         self.set_date_range(Table::Orders, range.0);
         let (offsets, perm) = group(&customer, index.n, |i| i64::from(day[i]));
         Orders {
@@ -704,24 +706,12 @@ impl Reader<'_> {
     }
 
     fn tickets(&mut self, index: &CustomerIndex) -> Option<Tickets> {
-        let mut customer = Vec::new();
-        let mut created = Vec::new();
-        let mut resolved = Vec::new();
-        let mut priority = Vec::new();
-        let mut ids = IdHashes::default();
-        let mut dropped = 0;
-        let mut seen_parts: Vec<Part> = Vec::new();
         let drop_unknown = self.opts.drop_unknown_customers;
-        let mut range = DayRange::default();
-        let present = self.read_table(Table::Tickets, false, |pf, problems| {
-            let part_idx = seen_parts.len() as u32;
-            seen_parts.push(pf.part.clone());
-            let numbers = Self::customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
-            let (column, _) = pf.column(schema::TICKET_ID).expect("required");
-            ids.add(column, part_idx)?;
+        let parts = self.read_table(Table::Tickets, false, |pf, problems| {
+            let mut part = EventPart::start(pf, index, drop_unknown, schema::TICKET_ID, problems)?;
             let (column, origin) = pf.column(schema::CREATED_AT).expect("required");
             let created_at = read::timestamps(column, &origin, problems)?;
-            range.extend_seconds(&created_at);
+            part.range.extend_seconds(&created_at);
             let (column, origin) = pf.column(schema::PRIORITY).expect("required");
             let mut unknown =
                 origin.tally(ProblemKind::UnknownValue(schema::PRIORITIES.join(", ")));
@@ -743,33 +733,47 @@ impl Reader<'_> {
             let (column, origin) = pf.column(schema::RESOLVED_AT).expect("required");
             let resolved_at = read::timestamps(column, &origin, problems)?;
             let mut early = origin.tally(ProblemKind::ResolvedBeforeCreated);
+            let mut rows = (Vec::new(), Vec::new(), Vec::new());
             for row_idx in 0..pf.height() {
                 if let (Some(c), Some(r)) = (created_at[row_idx], resolved_at[row_idx]) {
                     if r < c {
                         early.hit(row_idx, || dates::format_timestamp(r));
                     }
                 }
-                if let Some(c) = numbers[row_idx] {
-                    customer.push(c);
-                    created.push(created_at[row_idx].unwrap_or(0));
-                    resolved.push(resolved_at[row_idx]);
-                    priority.push(priorities[row_idx]);
+                if part.numbers[row_idx].is_some() {
+                    rows.0.push(created_at[row_idx].unwrap_or(0));
+                    rows.1.push(resolved_at[row_idx]);
+                    rows.2.push(priorities[row_idx]);
                 }
             }
             early.finish(problems);
-            Ok(())
-        });
-        if !present {
-            return None;
+            Ok((part, rows))
+        })?;
+        let mut customer = Vec::new();
+        let mut created = Vec::new();
+        let mut resolved = Vec::new();
+        let mut priority = Vec::new();
+        let mut dropped = 0;
+        let mut range = DayRange::default();
+        let mut events = Vec::with_capacity(parts.len());
+        for converted in parts {
+            let (part, (c, r, p)) = converted.value;
+            customer.extend(part.numbers.iter().flatten());
+            created.extend(c);
+            resolved.extend(r);
+            priority.extend(p);
+            dropped += part.dropped;
+            range.merge(&part.range);
+            events.push(Converted {
+                part: converted.part,
+                part_idx: converted.part_idx,
+                rows: converted.rows,
+                value: part,
+            });
         }
         self.warn_dropped(Table::Tickets, dropped);
-        ids.check(
-            Table::Tickets,
-            schema::TICKET_ID,
-            &seen_parts,
-            self.opts,
-            &mut self.report.problems,
-        );
+        self.check_ids(Table::Tickets, schema::TICKET_ID, &events);
+        drop(events);
         self.set_date_range(Table::Tickets, range.0);
         let (offsets, perm) = group(&customer, index.n, |i| created[i]);
         Some(Tickets {
@@ -781,15 +785,11 @@ impl Reader<'_> {
     }
 
     fn surveys(&mut self, index: &CustomerIndex) -> Option<Surveys> {
-        let mut customer = Vec::new();
-        let mut at = Vec::new();
-        let mut kind = Vec::new();
-        let mut score = Vec::new();
-        let mut dropped = 0;
         let drop_unknown = self.opts.drop_unknown_customers;
-        let mut range = DayRange::default();
-        let present = self.read_table(Table::Surveys, false, |pf, problems| {
-            let numbers = Self::customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
+        let parts = self.read_table(Table::Surveys, false, |pf, problems| {
+            let mut dropped = 0;
+            let numbers = customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
+            let mut range = DayRange::default();
             let (column, origin) = pf.column(schema::RESPONDED_AT).expect("required");
             let responded = read::timestamps(column, &origin, problems)?;
             range.extend_seconds(&responded);
@@ -821,6 +821,7 @@ impl Reader<'_> {
             let mut csat_range =
                 origin.tally(ProblemKind::OutOfRange("csat scores are 1-10".into()));
             let mut nps_range = origin.tally(ProblemKind::OutOfRange("nps scores are 0-10".into()));
+            let mut rows = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for row_idx in 0..pf.height() {
                 let (tally, (lo, hi)) = match kinds[row_idx] {
                     Some(SurveyKind::Csat) => (&mut csat_range, schema::CSAT_RANGE),
@@ -831,18 +832,30 @@ impl Reader<'_> {
                     tally.hit(row_idx, || s.to_string());
                 }
                 if let Some(c) = numbers[row_idx] {
-                    customer.push(c);
-                    at.push(responded[row_idx].unwrap_or(0));
-                    kind.push(kinds[row_idx].unwrap_or(SurveyKind::Csat));
-                    score.push(scores[row_idx].unwrap_or(0).clamp(0, 10) as u8);
+                    rows.0.push(c);
+                    rows.1.push(responded[row_idx].unwrap_or(0));
+                    rows.2.push(kinds[row_idx].unwrap_or(SurveyKind::Csat));
+                    rows.3.push(scores[row_idx].unwrap_or(0).clamp(0, 10) as u8);
                 }
             }
             csat_range.finish(problems);
             nps_range.finish(problems);
-            Ok(())
-        });
-        if !present {
-            return None;
+            Ok((rows, dropped, range))
+        })?;
+        let mut customer = Vec::new();
+        let mut at = Vec::new();
+        let mut kind = Vec::new();
+        let mut score = Vec::new();
+        let mut dropped = 0;
+        let mut range = DayRange::default();
+        for converted in parts {
+            let ((c, a, k, s), part_dropped, part_range) = converted.value;
+            customer.extend(c);
+            at.extend(a);
+            kind.extend(k);
+            score.extend(s);
+            dropped += part_dropped;
+            range.merge(&part_range);
         }
         self.warn_dropped(Table::Surveys, dropped);
         self.set_date_range(Table::Surveys, range.0);
@@ -854,6 +867,178 @@ impl Reader<'_> {
             score: permute(&score, &perm),
         })
     }
+}
+
+/// Reads one part file: the contract's columns (all columns when `all_columns`), their
+/// null counts, the null checks, then `convert`. Runs on any thread: it only reads.
+fn read_part<T>(
+    opts: &LoadOptions,
+    table: Table,
+    part: &Part,
+    all_columns: bool,
+    convert: &impl Fn(&PartFrame, &mut Vec<Problem>) -> Result<T, PolarsError>,
+) -> PartRead<T> {
+    let mut read = PartRead {
+        rows: 0,
+        nulls: Vec::new(),
+        problems: Vec::new(),
+        value: Ok(None),
+    };
+    let frame = (|| {
+        let mut lf = read::scan(part)?;
+        let present = read::column_names(&mut lf)?;
+        let mut names = HashMap::new();
+        let mut wanted = Vec::new();
+        let mut complete = true;
+        for spec in table.columns() {
+            let theirs = opts.columns.source_name(table, spec.name);
+            if present.iter().any(|p| p == theirs) {
+                names.insert(spec.name, theirs.to_string());
+                wanted.push(theirs.to_string());
+            } else if spec.required {
+                complete = false;
+                let mut problem =
+                    Problem::file_level(table, part.path.clone(), ProblemKind::MissingColumn);
+                problem.column = Some(theirs.to_string());
+                read.problems.push(problem);
+            }
+        }
+        if all_columns {
+            for p in &present {
+                if !wanted.contains(p) {
+                    wanted.push(p.clone());
+                }
+            }
+        }
+        let frame = read::read_columns(lf, &wanted)?;
+        read.rows = frame.height();
+        read.nulls = frame
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_string(), c.null_count()))
+            .collect();
+        Ok(complete.then_some((frame, names)))
+    })();
+    let (frame, names) = match frame {
+        Ok(Some(found)) => found,
+        Ok(None) => return read,
+        Err(e) => {
+            read.value = Err(e);
+            return read;
+        }
+    };
+    let part_frame = PartFrame {
+        part,
+        table,
+        frame,
+        names,
+    };
+    for spec in table.columns() {
+        if !spec.nullable {
+            if let Some((column, origin)) = part_frame.column(spec.name) {
+                check_no_nulls(column, &origin, &mut read.problems);
+            }
+        }
+    }
+    read.value = convert(&part_frame, &mut read.problems).map(Some);
+    read
+}
+
+/// Appends one part's values of an optional column to `slot`, creating it (null for the
+/// `before` rows of earlier parts) when this is the first part that has the column, and
+/// padding with `rows` nulls when this part lacks it.
+fn append_or_pad<V>(
+    slot: &mut Option<Vec<Option<V>>>,
+    values: Option<Vec<Option<V>>>,
+    before: usize,
+    rows: usize,
+) {
+    match (slot.as_mut(), values) {
+        (Some(all), Some(values)) => all.extend(values),
+        (Some(all), None) => all.extend((0..rows).map(|_| None)),
+        (None, Some(values)) => {
+            let mut all: Vec<Option<V>> = (0..before).map(|_| None).collect();
+            all.extend(values);
+            *slot = Some(all);
+        }
+        (None, None) => {}
+    }
+}
+
+/// What every event table's part has: customer numbers, id hashes, dropped rows and the
+/// range of its main date.
+#[derive(Default)]
+struct EventPart {
+    /// Per row: the customer number, `None` for an unknown customer.
+    numbers: Vec<Option<u32>>,
+    /// (64-bit hash of the id, row) of every row with an id (a missing id is reported as
+    /// a missing value, not as a duplicate).
+    id_hashes: Vec<(u64, u32)>,
+    dropped: usize,
+    range: DayRange,
+}
+
+impl EventPart {
+    fn start(
+        pf: &PartFrame,
+        index: &CustomerIndex,
+        drop_unknown: bool,
+        id_column: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Result<EventPart, PolarsError> {
+        let mut dropped = 0;
+        let numbers = customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
+        let (column, _) = pf.column(id_column).expect("required");
+        let id_hashes = read::texts(column)?
+            .iter()
+            .enumerate()
+            .filter_map(|(row, id)| Some((xxh3_64(id?.as_bytes()), row as u32)))
+            .collect();
+        Ok(EventPart {
+            numbers,
+            id_hashes,
+            dropped,
+            range: DayRange::default(),
+        })
+    }
+}
+
+/// Maps a part's customer ids to customer numbers; `None` marks an unknown customer.
+/// Exports usually list a customer's rows together, so the previous row's answer is
+/// reused when the id repeats.
+fn customer_numbers(
+    pf: &PartFrame,
+    index: &CustomerIndex,
+    drop_unknown: bool,
+    problems: &mut Vec<Problem>,
+    dropped: &mut usize,
+) -> Result<Vec<Option<u32>>, PolarsError> {
+    let (column, origin) = pf.column(schema::CUSTOMER_ID).expect("required");
+    let mut unknown = origin.tally(ProblemKind::UnknownCustomer);
+    let texts = read::texts(column)?;
+    let mut previous: Option<(&str, Option<u32>)> = None;
+    let mut numbers = Vec::with_capacity(texts.len());
+    for (row_idx, id) in texts.iter().enumerate() {
+        let Some(id) = id else {
+            numbers.push(None);
+            continue;
+        };
+        let number = match previous {
+            Some((seen, number)) if seen == id => number,
+            _ => index.map.get(id).copied(),
+        };
+        previous = Some((id, number));
+        if number.is_none() && index.usable {
+            if drop_unknown {
+                *dropped += 1;
+            } else {
+                unknown.hit(row_idx, || id.to_string());
+            }
+        }
+        numbers.push(number);
+    }
+    unknown.finish(problems);
+    Ok(numbers)
 }
 
 /// The first and last valid day seen.
@@ -870,6 +1055,13 @@ impl DayRange {
 
     fn extend(&mut self, days: &[Option<i32>]) {
         days.iter().flatten().for_each(|&d| self.add(d));
+    }
+
+    fn merge(&mut self, other: &DayRange) {
+        if let Some((a, b)) = other.0 {
+            self.add(a);
+            self.add(b);
+        }
     }
 
     fn extend_seconds(&mut self, seconds: &[Option<i64>]) {
@@ -893,24 +1085,15 @@ fn check_no_nulls(column: &Column, origin: &Origin, problems: &mut Vec<Problem>)
     missing.finish(problems);
 }
 
-/// 128-bit hashes of ids with where they came from, to find duplicates across part files
-/// without holding every id string (collisions are astronomically unlikely at 2^-128).
+/// 64-bit hashes of ids with where they came from (part, row), to find duplicates across
+/// part files without holding every id string. Equal hashes are only candidates: their ids
+/// are read back and compared, so a hash collision is never reported as a duplicate.
 #[derive(Default)]
 struct IdHashes {
-    entries: Vec<(u128, u32, u32)>,
+    entries: Vec<(u64, u32, u32)>,
 }
 
 impl IdHashes {
-    fn add(&mut self, column: &Column, part_idx: u32) -> Result<(), PolarsError> {
-        for (row_idx, id) in read::texts(column)?.iter().enumerate() {
-            if let Some(id) = id {
-                self.entries
-                    .push((xxh3_128(id.as_bytes()), part_idx, row_idx as u32));
-            }
-        }
-        Ok(())
-    }
-
     fn check(
         mut self,
         table: Table,
@@ -920,14 +1103,43 @@ impl IdHashes {
         problems: &mut Vec<Problem>,
     ) {
         self.entries.par_sort_unstable();
-        let mut first: Option<(u32, u32)> = None;
+        let candidates: Vec<&[(u64, u32, u32)]> = self
+            .entries
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|group| group.len() > 1)
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let theirs = opts.columns.source_name(table, column).to_string();
+        // Only now, on the rare path: the ids of the parts involved, as text.
+        let mut texts: HashMap<u32, Vec<Option<String>>> = HashMap::new();
+        for &(_, part_idx, _) in candidates.iter().flat_map(|g| g.iter()) {
+            texts.entry(part_idx).or_insert_with(|| {
+                read::scan(&parts[part_idx as usize])
+                    .and_then(|lf| read::read_columns(lf, std::slice::from_ref(&theirs)))
+                    .ok()
+                    .and_then(|df| {
+                        let text = read::texts(df.columns().first()?).ok()?;
+                        Some(text.iter().map(|v| v.map(str::to_string)).collect())
+                    })
+                    .unwrap_or_default()
+            });
+        }
+        let id_at = |part_idx: u32, row: u32| -> Option<&str> {
+            texts[&part_idx].get(row as usize)?.as_deref()
+        };
         let mut count = 0;
-        for pair in self.entries.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                count += 1;
-                let at = (pair[1].1, pair[1].2);
-                if first.is_none_or(|f| at < f) {
-                    first = Some(at);
+        let mut first: Option<(u32, u32)> = None;
+        for group in candidates {
+            // Sorted by (part, row) within the group: every id seen again is a duplicate.
+            let mut seen = std::collections::HashSet::new();
+            for &(_, part_idx, row) in group {
+                if !seen.insert(id_at(part_idx, row)) {
+                    count += 1;
+                    if first.is_none_or(|f| (part_idx, row) < f) {
+                        first = Some((part_idx, row));
+                    }
                 }
             }
         }
@@ -935,23 +1147,13 @@ impl IdHashes {
             return;
         };
         let part = &parts[part_idx as usize];
-        let theirs = opts.columns.source_name(table, column).to_string();
-        // Only on failure: read the id back to show it.
-        let value = read::scan(part)
-            .and_then(|lf| read::read_columns(lf, std::slice::from_ref(&theirs)))
-            .ok()
-            .and_then(|df| {
-                let column = df.columns().first()?.clone();
-                let text = read::texts(&column).ok()?;
-                text.get(row_idx as usize).map(str::to_string)
-            });
         problems.push(Problem {
             table,
             file: part.path.clone(),
             column: Some(theirs),
             kind: ProblemKind::DuplicateId,
             first_row: Some(row_idx as usize + 1),
-            first_value: value,
+            first_value: id_at(part_idx, row_idx).map(str::to_string),
             count,
             is_csv: part.format == read::Format::Csv,
         });
@@ -994,3 +1196,6 @@ fn group(
 fn permute<T: Clone>(values: &[T], perm: &[u32]) -> Vec<T> {
     perm.iter().map(|&i| values[i as usize].clone()).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,78 @@
+use std::path::Path;
+
+use super::*;
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn part(dir: &Path, rel: &str) -> Part {
+    Part {
+        path: dir.join(rel),
+        format: read::Format::Csv,
+    }
+}
+
+#[test]
+fn equal_hashes_of_different_ids_are_not_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "orders/a.csv", "order_id\nx\ny\n");
+    write(dir.path(), "orders/b.csv", "order_id\nz\nx\n");
+    let parts = [
+        part(dir.path(), "orders/a.csv"),
+        part(dir.path(), "orders/b.csv"),
+    ];
+    let check = |entries: Vec<(u64, u32, u32)>| {
+        let mut problems = Vec::new();
+        IdHashes { entries }.check(
+            Table::Orders,
+            schema::ORDER_ID,
+            &parts,
+            &LoadOptions::default(),
+            &mut problems,
+        );
+        problems
+    };
+    // Pretend x, y and z collide: only the second x (b.csv, row 2) is a duplicate.
+    let problems = check(vec![(7, 0, 0), (7, 0, 1), (7, 1, 0), (7, 1, 1)]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].file, dir.path().join("orders/b.csv"));
+    assert_eq!(problems[0].first_row, Some(2));
+    assert_eq!(problems[0].first_value.as_deref(), Some("x"));
+    assert_eq!(problems[0].count, 1);
+    // x and y collide and nothing repeats: no problem at all.
+    assert!(check(vec![(7, 0, 0), (7, 0, 1), (9, 1, 0)]).is_empty());
+}
+
+#[test]
+fn a_column_found_only_in_a_later_part_is_null_in_the_earlier_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "customers/part-0.csv",
+        "customer_id,signup_date\nC1,2025-01-01\nC2,2025-01-02\n",
+    );
+    write(
+        dir.path(),
+        "customers/part-1.csv",
+        "customer_id,signup_date,segment\nC3,2025-01-03,smb\n",
+    );
+    write(
+        dir.path(),
+        "customers/part-2.csv",
+        "customer_id,signup_date\nC4,2025-01-04\n",
+    );
+    write(
+        dir.path(),
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\no1,C3,2025-02-01,10\no2,C1,2025-02-02,5\n",
+    );
+    let (tables, _) = load(dir.path(), &LoadOptions::default()).unwrap();
+    let segment = tables.customers.segment.unwrap();
+    let segments: Vec<Option<&str>> = (0..4).map(|i| segment.get(i)).collect();
+    assert_eq!(segments, [None, None, Some("smb"), None]);
+    assert_eq!(tables.customers.ids, ["C1", "C2", "C3", "C4"]);
+    assert_eq!(tables.orders.offsets.0, [0, 1, 1, 2, 2]);
+}
