@@ -377,7 +377,6 @@ struct PartRead<T> {
 /// The converted values of one part, with the part they came from.
 struct Converted<T> {
     part: Part,
-    part_idx: u32,
     rows: usize,
     value: T,
 }
@@ -429,7 +428,7 @@ impl Reader<'_> {
             .collect();
         let mut readable = true;
         let mut converted = Vec::with_capacity(parts.len());
-        for (part_idx, (part, read)) in parts.iter().zip(reads).enumerate() {
+        for (part, read) in parts.iter().zip(reads) {
             table_report.files.push(part.path.clone());
             table_report.rows += read.rows;
             for (name, nulls) in read.nulls {
@@ -442,7 +441,6 @@ impl Reader<'_> {
             match read.value {
                 Ok(Some(value)) => converted.push(Converted {
                     part: part.clone(),
-                    part_idx: part_idx as u32,
                     rows: read.rows,
                     value,
                 }),
@@ -627,24 +625,6 @@ impl Reader<'_> {
         }
     }
 
-    /// Checks ids for duplicates across all parts of an event table.
-    fn check_ids(&mut self, table: Table, column: &'static str, parts: &[Converted<EventPart>]) {
-        let mut ids = IdHashes::default();
-        let mut places = Vec::with_capacity(parts.len());
-        for converted in parts {
-            places.push(converted.part.clone());
-            let part_idx = places.len() as u32 - 1;
-            ids.entries.extend(
-                converted
-                    .value
-                    .id_hashes
-                    .iter()
-                    .map(|&(hash, row)| (hash, part_idx, row)),
-            );
-        }
-        ids.check(table, column, &places, self.opts, &mut self.report.problems);
-    }
-
     fn orders(&mut self, index: &CustomerIndex) -> Orders {
         let drop_unknown = self.opts.drop_unknown_customers;
         let parts = self
@@ -678,7 +658,8 @@ impl Reader<'_> {
         let mut amount = Vec::new();
         let mut dropped = 0;
         let mut range = DayRange::default();
-        let mut events = Vec::with_capacity(parts.len());
+        let mut ids = IdHashes::default();
+        // Each part's vectors are freed as soon as they are merged.
         for converted in parts {
             let (part, part_day, part_amount) = converted.value;
             customer.extend(part.numbers.iter().flatten());
@@ -686,16 +667,15 @@ impl Reader<'_> {
             amount.extend(part_amount);
             dropped += part.dropped;
             range.merge(&part.range);
-            events.push(Converted {
-                part: converted.part,
-                part_idx: converted.part_idx,
-                rows: converted.rows,
-                value: part,
-            });
+            ids.parts.push((converted.part, part.id_hashes));
         }
         self.warn_dropped(Table::Orders, dropped);
-        self.check_ids(Table::Orders, schema::ORDER_ID, &events);
-        drop(events);
+        ids.check(
+            Table::Orders,
+            schema::ORDER_ID,
+            self.opts,
+            &mut self.report.problems,
+        );
         self.set_date_range(Table::Orders, range.0);
         let (offsets, perm) = group(&customer, index.n, |i| i64::from(day[i]));
         Orders {
@@ -755,7 +735,7 @@ impl Reader<'_> {
         let mut priority = Vec::new();
         let mut dropped = 0;
         let mut range = DayRange::default();
-        let mut events = Vec::with_capacity(parts.len());
+        let mut ids = IdHashes::default();
         for converted in parts {
             let (part, (c, r, p)) = converted.value;
             customer.extend(part.numbers.iter().flatten());
@@ -764,16 +744,15 @@ impl Reader<'_> {
             priority.extend(p);
             dropped += part.dropped;
             range.merge(&part.range);
-            events.push(Converted {
-                part: converted.part,
-                part_idx: converted.part_idx,
-                rows: converted.rows,
-                value: part,
-            });
+            ids.parts.push((converted.part, part.id_hashes));
         }
         self.warn_dropped(Table::Tickets, dropped);
-        self.check_ids(Table::Tickets, schema::TICKET_ID, &events);
-        drop(events);
+        ids.check(
+            Table::Tickets,
+            schema::TICKET_ID,
+            self.opts,
+            &mut self.report.problems,
+        );
         self.set_date_range(Table::Tickets, range.0);
         let (offsets, perm) = group(&customer, index.n, |i| created[i]);
         Some(Tickets {
@@ -971,9 +950,9 @@ fn append_or_pad<V>(
 struct EventPart {
     /// Per row: the customer number, `None` for an unknown customer.
     numbers: Vec<Option<u32>>,
-    /// (64-bit hash of the id, row) of every row with an id (a missing id is reported as
-    /// a missing value, not as a duplicate).
-    id_hashes: Vec<(u64, u32)>,
+    /// Per row: the 64-bit hash of the row's id (a missing id hashes as an empty one; it
+    /// is reported as a missing value, never as a duplicate).
+    id_hashes: Vec<u64>,
     dropped: usize,
     range: DayRange,
 }
@@ -991,8 +970,7 @@ impl EventPart {
         let (column, _) = pf.column(id_column).expect("required");
         let id_hashes = read::texts(column)?
             .iter()
-            .enumerate()
-            .filter_map(|(row, id)| Some((xxh3_64(id?.as_bytes()), row as u32)))
+            .map(|id| xxh3_64(id.unwrap_or_default().as_bytes()))
             .collect();
         Ok(EventPart {
             numbers,
@@ -1085,38 +1063,90 @@ fn check_no_nulls(column: &Column, origin: &Origin, problems: &mut Vec<Problem>)
     missing.finish(problems);
 }
 
-/// 64-bit hashes of ids with where they came from (part, row), to find duplicates across
+/// 64-bit hashes of the ids of every part of a table, row by row, to find duplicates across
 /// part files without holding every id string. Equal hashes are only candidates: their ids
 /// are read back and compared, so a hash collision is never reported as a duplicate.
 #[derive(Default)]
 struct IdHashes {
-    entries: Vec<(u64, u32, u32)>,
+    parts: Vec<(Part, Vec<u64>)>,
 }
 
+/// Buckets of the duplicate search, by the top bits of the hash: each bucket is sorted on
+/// its own (in parallel, in cache) instead of one sort of every hash.
+const ID_BUCKET_BITS: u32 = 12;
+
 impl IdHashes {
+    /// The hashes that occur more than once, found by a bucket (radix) pass and a
+    /// parallel sort of each bucket.
+    fn repeated(&self) -> std::collections::HashSet<u64> {
+        let bucket = |h: u64| (h >> (64 - ID_BUCKET_BITS)) as usize;
+        let mut starts = vec![0usize; (1 << ID_BUCKET_BITS) + 1];
+        for (_, hashes) in &self.parts {
+            for &h in hashes {
+                starts[bucket(h) + 1] += 1;
+            }
+        }
+        for b in 0..1 << ID_BUCKET_BITS {
+            starts[b + 1] += starts[b];
+        }
+        let mut next = starts.clone();
+        let mut all = vec![0u64; starts[1 << ID_BUCKET_BITS]];
+        for (_, hashes) in &self.parts {
+            for &h in hashes {
+                let b = bucket(h);
+                all[next[b]] = h;
+                next[b] += 1;
+            }
+        }
+        let mut buckets = Vec::with_capacity(1 << ID_BUCKET_BITS);
+        let mut rest = all.as_mut_slice();
+        for b in 0..1 << ID_BUCKET_BITS {
+            let (head, tail) = rest.split_at_mut(starts[b + 1] - starts[b]);
+            buckets.push(head);
+            rest = tail;
+        }
+        buckets
+            .into_par_iter()
+            .flat_map_iter(|bucket| {
+                bucket.sort_unstable();
+                bucket
+                    .windows(2)
+                    .filter(|pair| pair[0] == pair[1])
+                    .map(|pair| pair[0])
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     fn check(
-        mut self,
+        self,
         table: Table,
         column: &'static str,
-        parts: &[Part],
         opts: &LoadOptions,
         problems: &mut Vec<Problem>,
     ) {
-        self.entries.par_sort_unstable();
-        let candidates: Vec<&[(u64, u32, u32)]> = self
-            .entries
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|group| group.len() > 1)
-            .collect();
-        if candidates.is_empty() {
+        let repeated = self.repeated();
+        if repeated.is_empty() {
             return;
         }
+        // The rare path: where the repeated hashes are, in (hash, part, row) order.
+        let mut entries: Vec<(u64, u32, u32)> = Vec::new();
+        for (part_idx, (_, hashes)) in self.parts.iter().enumerate() {
+            for (row, h) in hashes.iter().enumerate() {
+                if repeated.contains(h) {
+                    entries.push((*h, part_idx as u32, row as u32));
+                }
+            }
+        }
+        entries.sort_unstable();
+        let parts: Vec<&Part> = self.parts.iter().map(|(part, _)| part).collect();
+        let candidates: Vec<&[(u64, u32, u32)]> = entries.chunk_by(|a, b| a.0 == b.0).collect();
         let theirs = opts.columns.source_name(table, column).to_string();
         // Only now, on the rare path: the ids of the parts involved, as text.
         let mut texts: HashMap<u32, Vec<Option<String>>> = HashMap::new();
         for &(_, part_idx, _) in candidates.iter().flat_map(|g| g.iter()) {
             texts.entry(part_idx).or_insert_with(|| {
-                read::scan(&parts[part_idx as usize])
+                read::scan(parts[part_idx as usize])
                     .and_then(|lf| read::read_columns(lf, std::slice::from_ref(&theirs)))
                     .ok()
                     .and_then(|df| {
@@ -1135,7 +1165,10 @@ impl IdHashes {
             // Sorted by (part, row) within the group: every id seen again is a duplicate.
             let mut seen = std::collections::HashSet::new();
             for &(_, part_idx, row) in group {
-                if !seen.insert(id_at(part_idx, row)) {
+                let Some(id) = id_at(part_idx, row) else {
+                    continue;
+                };
+                if !seen.insert(id) {
                     count += 1;
                     if first.is_none_or(|f| (part_idx, row) < f) {
                         first = Some((part_idx, row));
@@ -1146,7 +1179,7 @@ impl IdHashes {
         let Some((part_idx, row_idx)) = first else {
             return;
         };
-        let part = &parts[part_idx as usize];
+        let part = parts[part_idx as usize];
         problems.push(Problem {
             table,
             file: part.path.clone(),

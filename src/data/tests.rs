@@ -20,30 +20,33 @@ fn equal_hashes_of_different_ids_are_not_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "orders/a.csv", "order_id\nx\ny\n");
     write(dir.path(), "orders/b.csv", "order_id\nz\nx\n");
-    let parts = [
-        part(dir.path(), "orders/a.csv"),
-        part(dir.path(), "orders/b.csv"),
-    ];
-    let check = |entries: Vec<(u64, u32, u32)>| {
+    let check = |parts: Vec<(Part, Vec<u64>)>| {
         let mut problems = Vec::new();
-        IdHashes { entries }.check(
+        IdHashes { parts }.check(
             Table::Orders,
             schema::ORDER_ID,
-            &parts,
             &LoadOptions::default(),
             &mut problems,
         );
         problems
     };
     // Pretend x, y and z collide: only the second x (b.csv, row 2) is a duplicate.
-    let problems = check(vec![(7, 0, 0), (7, 0, 1), (7, 1, 0), (7, 1, 1)]);
+    let problems = check(vec![
+        (part(dir.path(), "orders/a.csv"), vec![7, 7]),
+        (part(dir.path(), "orders/b.csv"), vec![7, 7]),
+    ]);
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].file, dir.path().join("orders/b.csv"));
     assert_eq!(problems[0].first_row, Some(2));
     assert_eq!(problems[0].first_value.as_deref(), Some("x"));
     assert_eq!(problems[0].count, 1);
     // x and y collide and nothing repeats: no problem at all.
-    assert!(check(vec![(7, 0, 0), (7, 0, 1), (9, 1, 0)]).is_empty());
+    assert!(check(vec![(part(dir.path(), "orders/a.csv"), vec![7, 7])]).is_empty());
+    // Real hashes, spread over many buckets: no false duplicates among distinct ids.
+    let hashes: Vec<u64> = (0..100_000)
+        .map(|i| xxh3_64(format!("O{i}").as_bytes()))
+        .collect();
+    assert!(check(vec![(part(dir.path(), "orders/a.csv"), hashes)]).is_empty());
 }
 
 #[test]
