@@ -199,3 +199,40 @@ fn undefined_or_bad_input_is_an_error() {
         Err(EvalError::NonFiniteEstimate { value }) if value.is_nan()
     ));
 }
+
+/// Labels and heavily tied scores (two decimals), with 0.0 and -0.0 among them.
+fn tied_sample(n: usize, seed: u64) -> (Vec<bool>, Vec<f64>) {
+    let mut rng = Rng::new(seed, 99);
+    (0..n)
+        .map(|i| {
+            let score = match i % 50 {
+                0 => 0.0,
+                1 => -0.0,
+                _ => (rng.uniform() * 100.0).round() / 100.0,
+            };
+            (rng.uniform() < 0.2 + 0.6 * score.abs(), score)
+        })
+        .unzip()
+}
+
+#[test]
+fn the_counting_bootstraps_equal_the_resampling_one_bit_for_bit() {
+    for (n, seed) in [(2_000, 1), (777, 2), (40, 3), (9, 4)] {
+        let (y, scores) = tied_sample(n, seed);
+        for replicates in [1, 37] {
+            let slow = bootstrap_ci(&y, &scores, replicates, seed, roc_auc);
+            let fast = bootstrap_roc_auc(&y, &scores, replicates, seed);
+            assert_eq!(format!("{slow:?}"), format!("{fast:?}"), "auc n={n}");
+            let slow = bootstrap_ci(&y, &scores, replicates, seed, lift_in_top_10);
+            let fast = bootstrap_lift_in_top_10(&y, &scores, replicates, seed);
+            assert_eq!(format!("{slow:?}"), format!("{fast:?}"), "lift n={n}");
+        }
+    }
+    // Tiny samples where some replicates draw a single class: skipped alike.
+    let y = [true, false, false, false];
+    let scores = [0.9, 0.1, 0.1, 0.4];
+    let slow = bootstrap_ci(&y, &scores, 40, 5, roc_auc).unwrap();
+    let fast = bootstrap_roc_auc(&y, &scores, 40, 5).unwrap();
+    assert!(slow.skipped > 0);
+    assert_eq!(slow, fast);
+}

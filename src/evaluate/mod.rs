@@ -35,7 +35,10 @@ use serde::{Deserialize, Serialize};
 
 pub use assess::{assess, AssessError, Assessment, ModelUsed};
 pub use baselines::{recency_score, rfm_score};
-pub use bootstrap::{bootstrap_ci, lift_in_top_10, percentile, Interval, Statistic};
+pub use bootstrap::{
+    bootstrap_ci, bootstrap_lift_in_top_10, bootstrap_roc_auc, lift_in_top_10, percentile,
+    Interval, Statistic,
+};
 pub use calibration::{expected_calibration_error, reliability, Bin};
 pub use curves::{gains_curve, pr_curve, roc_curve, score_histogram};
 pub use ranking::{confusion_at, top_k, Confusion, TopK};
@@ -208,8 +211,8 @@ pub fn evaluate(
             confusion_at(y, p, tiers.high)?,
             confusion_at(y, p, tiers.medium)?,
         ],
-        roc_auc_ci: bootstrap_ci(y, p, replicates, options.seed, metrics::roc_auc)?,
-        lift10_ci: bootstrap_ci(y, p, replicates, options.seed, lift_in_top_10)?,
+        roc_auc_ci: bootstrap_roc_auc(y, p, replicates, options.seed)?,
+        lift10_ci: bootstrap_lift_in_top_10(y, p, replicates, options.seed)?,
         segments: evaluate_segments(frame, y, p)?,
     })
 }

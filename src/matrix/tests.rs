@@ -87,3 +87,34 @@ fn transforming_a_slice_of_rows_equals_slicing_the_whole_matrix() {
     assert_eq!(part.row(1), whole.row(2));
     assert_eq!(spec.transform_rows(&train, 2..2).nrows(), 0);
 }
+
+#[test]
+fn median_by_selection_matches_hand_computed_values() {
+    assert_eq!(median(&[]), None);
+    assert_eq!(median(&[f64::NAN, f64::NAN]), None);
+    assert_eq!(median(&[5.0]), Some(5.0));
+    assert_eq!(median(&[9.0, f64::NAN, 1.0, 4.0]), Some(4.0));
+    // 1, 2, 3, 10: the middle two are 2 and 3.
+    assert_eq!(median(&[10.0, 3.0, f64::NAN, 1.0, 2.0]), Some(2.5));
+    assert_eq!(median(&[-1.0, -1.0, 7.0, 7.0]), Some(3.0));
+    // Against a full sort on many values with duplicates.
+    let values: Vec<f64> = (0..10_001u64).map(|i| ((i * 7919) % 1013) as f64).collect();
+    for n in [10_000, 10_001] {
+        let mut sorted = values[..n].to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let expected = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        assert_eq!(median(&values[..n]), Some(expected));
+    }
+}
+
+#[test]
+fn n_columns_counts_the_feature_names() {
+    let f = frame(&[1.0, NAN, 3.0], &[0, 1, NULL_CODE]);
+    let spec = MatrixSpec::fit(&f);
+    assert_eq!(spec.n_columns(), spec.feature_names().len());
+    assert!(spec.n_columns() > NUMERIC.len());
+}

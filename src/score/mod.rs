@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::data::RawTables;
 use crate::features::{self, FeatureConfig, FeatureFrame, Population};
+use crate::matrix;
 use crate::model::artifact::ModelArtifact;
 use crate::schema::features::NUMERIC;
 
@@ -69,16 +70,8 @@ pub struct AtRiskList {
 fn medians(frame: &FeatureFrame) -> Vec<f64> {
     frame
         .numeric
-        .iter()
-        .map(|col| {
-            let mut known: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
-            known.sort_by(f64::total_cmp);
-            match known.len() {
-                0 => f64::NAN,
-                n if n % 2 == 1 => known[n / 2],
-                n => (known[n / 2 - 1] + known[n / 2]) / 2.0,
-            }
-        })
+        .par_iter()
+        .map(|col| matrix::median(col).unwrap_or(f64::NAN))
         .collect()
 }
 
@@ -138,7 +131,7 @@ fn score_in_chunks(
             (model.predict_matrix(x.view()), x.sum_axis(Axis(0)))
         })
         .collect();
-    let n_columns = model.matrix.feature_names().len();
+    let n_columns = model.matrix.n_columns();
     let mut reference = Array1::<f64>::zeros(n_columns);
     let mut probabilities = Vec::with_capacity(frame.n_rows());
     for (p, sums) in per_chunk {
