@@ -384,17 +384,20 @@ struct Converted<T> {
 /// Rows with a problem are still pushed (with a placeholder) so that row indexes stay
 /// aligned; the data is refused anyway when any problem exists.
 impl Reader<'_> {
-    /// Locates and reads every part of `table`, converting each with `convert`. Parts are
-    /// read and converted in parallel and returned in file order, as are their problems,
-    /// so the result does not depend on the number of threads. `None` means the table is
-    /// absent or cannot be located. Missing columns, unreadable files and empty tables
-    /// become problems, and such parts are left out.
+    /// Locates and reads every part of `table`, converting each with `convert` and handing
+    /// the result to `merge`. Parts are read and converted in parallel, a batch of one
+    /// part per thread at a time (so memory holds a batch, not the table, of converted
+    /// parts), and merged in file order with their problems, so the result does not depend
+    /// on the number of threads. Returns `false` when the table is absent or cannot be
+    /// located. Missing columns, unreadable files and empty tables become problems, and
+    /// such parts are left out.
     fn read_table<T: Send>(
         &mut self,
         table: Table,
         all_columns: bool,
         convert: impl Fn(&PartFrame, &mut Vec<Problem>) -> Result<T, PolarsError> + Sync,
-    ) -> Option<Vec<Converted<T>>> {
+        mut merge: impl FnMut(Converted<T>),
+    ) -> bool {
         let mut table_report = TableReport {
             table: Some(table),
             ..TableReport::default()
@@ -414,53 +417,56 @@ impl Reader<'_> {
                         self.dir.display()
                     ));
                 }
-                return None;
+                return false;
             }
             Err(problem) => {
                 self.report.problems.push(*problem);
-                return None;
+                return false;
             }
         };
         let opts = self.opts;
-        let reads: Vec<PartRead<T>> = parts
-            .par_iter()
-            .map(|part| read_part(opts, table, part, all_columns, &convert))
-            .collect();
         let mut readable = true;
-        let mut converted = Vec::with_capacity(parts.len());
-        for (part, read) in parts.iter().zip(reads) {
-            table_report.files.push(part.path.clone());
-            table_report.rows += read.rows;
-            for (name, nulls) in read.nulls {
-                match table_report.nulls.iter_mut().find(|(n, _)| *n == name) {
-                    Some((_, count)) => *count += nulls,
-                    None => table_report.nulls.push((name, nulls)),
-                }
-            }
-            self.report.problems.extend(read.problems);
-            match read.value {
-                Ok(Some(value)) => converted.push(Converted {
-                    part: part.clone(),
-                    rows: read.rows,
-                    value,
-                }),
-                Ok(None) => readable = false,
-                Err(e) => {
-                    readable = false;
-                    let mut why = e.to_string();
-                    if part.format == read::Format::Csv {
-                        if let Some(diagnosis) = read::diagnose_csv(&part.path) {
-                            why = diagnosis;
-                        }
+        for batch in parts.chunks(rayon::current_num_threads().max(1)) {
+            let reads: Vec<PartRead<T>> = batch
+                .par_iter()
+                .map(|part| read_part(opts, table, part, all_columns, &convert))
+                .collect();
+            for (part, read) in batch.iter().zip(reads) {
+                table_report.files.push(part.path.clone());
+                table_report.rows += read.rows;
+                for (name, nulls) in read.nulls {
+                    match table_report.nulls.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, count)) => *count += nulls,
+                        None => table_report.nulls.push((name, nulls)),
                     }
-                    let kind = if why.contains("empty") {
-                        ProblemKind::EmptyTable
-                    } else {
-                        ProblemKind::Unreadable(why.lines().next().unwrap_or("").to_string())
-                    };
-                    self.report
-                        .problems
-                        .push(Problem::file_level(table, part.path.clone(), kind));
+                }
+                self.report.problems.extend(read.problems);
+                match read.value {
+                    Ok(Some(value)) => merge(Converted {
+                        part: part.clone(),
+                        rows: read.rows,
+                        value,
+                    }),
+                    Ok(None) => readable = false,
+                    Err(e) => {
+                        readable = false;
+                        let mut why = e.to_string();
+                        if part.format == read::Format::Csv {
+                            if let Some(diagnosis) = read::diagnose_csv(&part.path) {
+                                why = diagnosis;
+                            }
+                        }
+                        let kind = if why.contains("empty") {
+                            ProblemKind::EmptyTable
+                        } else {
+                            ProblemKind::Unreadable(why.lines().next().unwrap_or("").to_string())
+                        };
+                        self.report.problems.push(Problem::file_level(
+                            table,
+                            part.path.clone(),
+                            kind,
+                        ));
+                    }
                 }
             }
         }
@@ -483,15 +489,27 @@ impl Reader<'_> {
             }
         }
         self.report.tables.push(table_report);
-        Some(converted)
+        true
     }
 
     /// The customers table, and the index from id to customer number (the first row of a
     /// duplicated id, which is reported).
     fn customers(&mut self) -> (Customers, CustomerIndex) {
         let opts = self.opts;
-        let parts = self
-            .read_table(Table::Customers, true, |pf, problems| {
+        let mut ids: Vec<String> = Vec::new();
+        let mut signup_day = Vec::new();
+        let mut segment: Option<Vec<Option<String>>> = None;
+        let mut region: Option<Vec<Option<String>>> = None;
+        let mut churned_at: Option<Vec<Option<i32>>> = None;
+        let mut extra_columns: Vec<String> = Vec::new();
+        let mut seen: HashMap<String, u32, Xxh3DefaultBuilder> =
+            HashMap::with_hasher(Xxh3DefaultBuilder);
+        let mut range = DayRange::default();
+        let mut duplicates: Vec<Problem> = Vec::new();
+        self.read_table(
+            Table::Customers,
+            true,
+            |pf, problems| {
                 let (column, _) = pf.column(schema::CUSTOMER_ID).expect("required");
                 let ids: Vec<String> = read::texts(column)?
                     .iter()
@@ -532,52 +550,44 @@ impl Reader<'_> {
                     .collect();
                 let [segment, region] = labels;
                 Ok((ids, signup, segment, region, churned_at, extra))
-            })
-            .unwrap_or_default();
-        let mut ids: Vec<String> = Vec::new();
-        let mut signup_day = Vec::new();
-        let mut segment: Option<Vec<Option<String>>> = None;
-        let mut region: Option<Vec<Option<String>>> = None;
-        let mut churned_at: Option<Vec<Option<i32>>> = None;
-        let mut extra_columns: Vec<String> = Vec::new();
-        let mut seen: HashMap<String, u32, Xxh3DefaultBuilder> =
-            HashMap::with_hasher(Xxh3DefaultBuilder);
-        let mut range = DayRange::default();
-        for converted in parts {
-            let (part_ids, signup, part_segment, part_region, part_churned, extra) =
-                converted.value;
-            let mut dup = Tally::new(
-                Table::Customers,
-                &converted.part.path,
-                opts.columns
-                    .source_name(Table::Customers, schema::CUSTOMER_ID),
-                ProblemKind::DuplicateId,
-                converted.part.format == read::Format::Csv,
-            );
-            let before = ids.len();
-            for (row_idx, id) in part_ids.iter().enumerate() {
-                match seen.entry(id.clone()) {
-                    Entry::Occupied(_) => dup.hit(row_idx, || id.clone()),
-                    Entry::Vacant(slot) => {
-                        slot.insert((before + row_idx) as u32);
+            },
+            |converted| {
+                let (part_ids, signup, part_segment, part_region, part_churned, extra) =
+                    converted.value;
+                let mut dup = Tally::new(
+                    Table::Customers,
+                    &converted.part.path,
+                    opts.columns
+                        .source_name(Table::Customers, schema::CUSTOMER_ID),
+                    ProblemKind::DuplicateId,
+                    converted.part.format == read::Format::Csv,
+                );
+                let before = ids.len();
+                for (row_idx, id) in part_ids.iter().enumerate() {
+                    match seen.entry(id.clone()) {
+                        Entry::Occupied(_) => dup.hit(row_idx, || id.clone()),
+                        Entry::Vacant(slot) => {
+                            slot.insert((before + row_idx) as u32);
+                        }
                     }
                 }
-            }
-            dup.finish(&mut self.report.problems);
-            ids.extend(part_ids);
-            range.extend(&signup);
-            signup_day.extend(signup.into_iter().map(|d| d.unwrap_or(0)));
-            // A column present in only some part files is null in the others.
-            for (values, slot) in [(part_segment, &mut segment), (part_region, &mut region)] {
-                append_or_pad(slot, values, before, converted.rows);
-            }
-            append_or_pad(&mut churned_at, part_churned, before, converted.rows);
-            for name in extra {
-                if !extra_columns.contains(&name) {
-                    extra_columns.push(name);
+                dup.finish(&mut duplicates);
+                ids.extend(part_ids);
+                range.extend(&signup);
+                signup_day.extend(signup.into_iter().map(|d| d.unwrap_or(0)));
+                // A column present in only some part files is null in the others.
+                for (values, slot) in [(part_segment, &mut segment), (part_region, &mut region)] {
+                    append_or_pad(slot, values, before, converted.rows);
                 }
-            }
-        }
+                append_or_pad(&mut churned_at, part_churned, before, converted.rows);
+                for name in extra {
+                    if !extra_columns.contains(&name) {
+                        extra_columns.push(name);
+                    }
+                }
+            },
+        );
+        self.report.problems.extend(duplicates);
         let n = ids.len();
         let finish = |values: Option<Vec<Option<String>>>| {
             values.map(|mut v| {
@@ -627,8 +637,17 @@ impl Reader<'_> {
 
     fn orders(&mut self, index: &CustomerIndex) -> Orders {
         let drop_unknown = self.opts.drop_unknown_customers;
-        let parts = self
-            .read_table(Table::Orders, false, |pf, problems| {
+        let mut customer = Vec::new();
+        let mut day = Vec::new();
+        let mut amount = Vec::new();
+        let mut dropped = 0;
+        let mut range = DayRange::default();
+        let mut ids = IdHashes::default();
+        // Each part's vectors are freed as soon as they are merged.
+        self.read_table(
+            Table::Orders,
+            false,
+            |pf, problems| {
                 let mut part =
                     EventPart::start(pf, index, drop_unknown, schema::ORDER_ID, problems)?;
                 let (column, origin) = pf.column(schema::ORDER_DATE).expect("required");
@@ -651,24 +670,17 @@ impl Reader<'_> {
                 }
                 negative.finish(problems);
                 Ok((part, day, amount))
-            })
-            .unwrap_or_default();
-        let mut customer = Vec::new();
-        let mut day = Vec::new();
-        let mut amount = Vec::new();
-        let mut dropped = 0;
-        let mut range = DayRange::default();
-        let mut ids = IdHashes::default();
-        // Each part's vectors are freed as soon as they are merged.
-        for converted in parts {
-            let (part, part_day, part_amount) = converted.value;
-            customer.extend(part.numbers.iter().flatten());
-            day.extend(part_day);
-            amount.extend(part_amount);
-            dropped += part.dropped;
-            range.merge(&part.range);
-            ids.parts.push((converted.part, part.id_hashes));
-        }
+            },
+            |converted| {
+                let (part, part_day, part_amount) = converted.value;
+                customer.extend(part.numbers.iter().flatten());
+                day.extend(part_day);
+                amount.extend(part_amount);
+                dropped += part.dropped;
+                range.merge(&part.range);
+                ids.parts.push((converted.part, part.id_hashes));
+            },
+        );
         self.warn_dropped(Table::Orders, dropped);
         ids.check(
             Table::Orders,
@@ -687,48 +699,6 @@ impl Reader<'_> {
 
     fn tickets(&mut self, index: &CustomerIndex) -> Option<Tickets> {
         let drop_unknown = self.opts.drop_unknown_customers;
-        let parts = self.read_table(Table::Tickets, false, |pf, problems| {
-            let mut part = EventPart::start(pf, index, drop_unknown, schema::TICKET_ID, problems)?;
-            let (column, origin) = pf.column(schema::CREATED_AT).expect("required");
-            let created_at = read::timestamps(column, &origin, problems)?;
-            part.range.extend_seconds(&created_at);
-            let (column, origin) = pf.column(schema::PRIORITY).expect("required");
-            let mut unknown =
-                origin.tally(ProblemKind::UnknownValue(schema::PRIORITIES.join(", ")));
-            let priorities: Vec<u8> = read::texts(column)?
-                .iter()
-                .enumerate()
-                .map(|(row_idx, v)| {
-                    let v = v.unwrap_or_default();
-                    let found = schema::PRIORITIES
-                        .iter()
-                        .position(|p| p.eq_ignore_ascii_case(v.trim()));
-                    if found.is_none() && !v.is_empty() {
-                        unknown.hit(row_idx, || v.to_string());
-                    }
-                    found.unwrap_or(0) as u8
-                })
-                .collect();
-            unknown.finish(problems);
-            let (column, origin) = pf.column(schema::RESOLVED_AT).expect("required");
-            let resolved_at = read::timestamps(column, &origin, problems)?;
-            let mut early = origin.tally(ProblemKind::ResolvedBeforeCreated);
-            let mut rows = (Vec::new(), Vec::new(), Vec::new());
-            for row_idx in 0..pf.height() {
-                if let (Some(c), Some(r)) = (created_at[row_idx], resolved_at[row_idx]) {
-                    if r < c {
-                        early.hit(row_idx, || dates::format_timestamp(r));
-                    }
-                }
-                if part.numbers[row_idx].is_some() {
-                    rows.0.push(created_at[row_idx].unwrap_or(0));
-                    rows.1.push(resolved_at[row_idx]);
-                    rows.2.push(priorities[row_idx]);
-                }
-            }
-            early.finish(problems);
-            Ok((part, rows))
-        })?;
         let mut customer = Vec::new();
         let mut created = Vec::new();
         let mut resolved = Vec::new();
@@ -736,15 +706,65 @@ impl Reader<'_> {
         let mut dropped = 0;
         let mut range = DayRange::default();
         let mut ids = IdHashes::default();
-        for converted in parts {
-            let (part, (c, r, p)) = converted.value;
-            customer.extend(part.numbers.iter().flatten());
-            created.extend(c);
-            resolved.extend(r);
-            priority.extend(p);
-            dropped += part.dropped;
-            range.merge(&part.range);
-            ids.parts.push((converted.part, part.id_hashes));
+        let present = self.read_table(
+            Table::Tickets,
+            false,
+            |pf, problems| {
+                let mut part =
+                    EventPart::start(pf, index, drop_unknown, schema::TICKET_ID, problems)?;
+                let (column, origin) = pf.column(schema::CREATED_AT).expect("required");
+                let created_at = read::timestamps(column, &origin, problems)?;
+                part.range.extend_seconds(&created_at);
+                let (column, origin) = pf.column(schema::PRIORITY).expect("required");
+                let mut unknown =
+                    origin.tally(ProblemKind::UnknownValue(schema::PRIORITIES.join(", ")));
+                let priorities: Vec<u8> = read::texts(column)?
+                    .iter()
+                    .enumerate()
+                    .map(|(row_idx, v)| {
+                        let v = v.unwrap_or_default();
+                        let found = schema::PRIORITIES
+                            .iter()
+                            .position(|p| p.eq_ignore_ascii_case(v.trim()));
+                        if found.is_none() && !v.is_empty() {
+                            unknown.hit(row_idx, || v.to_string());
+                        }
+                        found.unwrap_or(0) as u8
+                    })
+                    .collect();
+                unknown.finish(problems);
+                let (column, origin) = pf.column(schema::RESOLVED_AT).expect("required");
+                let resolved_at = read::timestamps(column, &origin, problems)?;
+                let mut early = origin.tally(ProblemKind::ResolvedBeforeCreated);
+                let mut rows = (Vec::new(), Vec::new(), Vec::new());
+                for row_idx in 0..pf.height() {
+                    if let (Some(c), Some(r)) = (created_at[row_idx], resolved_at[row_idx]) {
+                        if r < c {
+                            early.hit(row_idx, || dates::format_timestamp(r));
+                        }
+                    }
+                    if part.numbers[row_idx].is_some() {
+                        rows.0.push(created_at[row_idx].unwrap_or(0));
+                        rows.1.push(resolved_at[row_idx]);
+                        rows.2.push(priorities[row_idx]);
+                    }
+                }
+                early.finish(problems);
+                Ok((part, rows))
+            },
+            |converted| {
+                let (part, (c, r, p)) = converted.value;
+                customer.extend(part.numbers.iter().flatten());
+                created.extend(c);
+                resolved.extend(r);
+                priority.extend(p);
+                dropped += part.dropped;
+                range.merge(&part.range);
+                ids.parts.push((converted.part, part.id_hashes));
+            },
+        );
+        if !present {
+            return None;
         }
         self.warn_dropped(Table::Tickets, dropped);
         ids.check(
@@ -765,76 +785,84 @@ impl Reader<'_> {
 
     fn surveys(&mut self, index: &CustomerIndex) -> Option<Surveys> {
         let drop_unknown = self.opts.drop_unknown_customers;
-        let parts = self.read_table(Table::Surveys, false, |pf, problems| {
-            let mut dropped = 0;
-            let numbers = customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
-            let mut range = DayRange::default();
-            let (column, origin) = pf.column(schema::RESPONDED_AT).expect("required");
-            let responded = read::timestamps(column, &origin, problems)?;
-            range.extend_seconds(&responded);
-            let (column, origin) = pf.column(schema::KIND).expect("required");
-            let mut unknown = origin.tally(ProblemKind::UnknownValue(format!(
-                "{}, {}",
-                schema::CSAT,
-                schema::NPS
-            )));
-            let kinds: Vec<Option<SurveyKind>> = read::texts(column)?
-                .iter()
-                .enumerate()
-                .map(|(row_idx, v)| {
-                    let v = v.unwrap_or_default();
-                    let k = match v.trim().to_ascii_lowercase().as_str() {
-                        schema::CSAT => Some(SurveyKind::Csat),
-                        schema::NPS => Some(SurveyKind::Nps),
-                        _ => None,
-                    };
-                    if k.is_none() && !v.is_empty() {
-                        unknown.hit(row_idx, || v.to_string());
-                    }
-                    k
-                })
-                .collect();
-            unknown.finish(problems);
-            let (column, origin) = pf.column(schema::SCORE).expect("required");
-            let scores = read::integers(column, &origin, problems)?;
-            let mut csat_range =
-                origin.tally(ProblemKind::OutOfRange("csat scores are 1-10".into()));
-            let mut nps_range = origin.tally(ProblemKind::OutOfRange("nps scores are 0-10".into()));
-            let mut rows = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for row_idx in 0..pf.height() {
-                let (tally, (lo, hi)) = match kinds[row_idx] {
-                    Some(SurveyKind::Csat) => (&mut csat_range, schema::CSAT_RANGE),
-                    Some(SurveyKind::Nps) => (&mut nps_range, schema::NPS_RANGE),
-                    None => continue,
-                };
-                if let Some(s) = scores[row_idx].filter(|s| *s < lo || *s > hi) {
-                    tally.hit(row_idx, || s.to_string());
-                }
-                if let Some(c) = numbers[row_idx] {
-                    rows.0.push(c);
-                    rows.1.push(responded[row_idx].unwrap_or(0));
-                    rows.2.push(kinds[row_idx].unwrap_or(SurveyKind::Csat));
-                    rows.3.push(scores[row_idx].unwrap_or(0).clamp(0, 10) as u8);
-                }
-            }
-            csat_range.finish(problems);
-            nps_range.finish(problems);
-            Ok((rows, dropped, range))
-        })?;
         let mut customer = Vec::new();
         let mut at = Vec::new();
         let mut kind = Vec::new();
         let mut score = Vec::new();
         let mut dropped = 0;
         let mut range = DayRange::default();
-        for converted in parts {
-            let ((c, a, k, s), part_dropped, part_range) = converted.value;
-            customer.extend(c);
-            at.extend(a);
-            kind.extend(k);
-            score.extend(s);
-            dropped += part_dropped;
-            range.merge(&part_range);
+        let present = self.read_table(
+            Table::Surveys,
+            false,
+            |pf, problems| {
+                let mut dropped = 0;
+                let numbers = customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
+                let mut range = DayRange::default();
+                let (column, origin) = pf.column(schema::RESPONDED_AT).expect("required");
+                let responded = read::timestamps(column, &origin, problems)?;
+                range.extend_seconds(&responded);
+                let (column, origin) = pf.column(schema::KIND).expect("required");
+                let mut unknown = origin.tally(ProblemKind::UnknownValue(format!(
+                    "{}, {}",
+                    schema::CSAT,
+                    schema::NPS
+                )));
+                let kinds: Vec<Option<SurveyKind>> = read::texts(column)?
+                    .iter()
+                    .enumerate()
+                    .map(|(row_idx, v)| {
+                        let v = v.unwrap_or_default();
+                        let k = match v.trim().to_ascii_lowercase().as_str() {
+                            schema::CSAT => Some(SurveyKind::Csat),
+                            schema::NPS => Some(SurveyKind::Nps),
+                            _ => None,
+                        };
+                        if k.is_none() && !v.is_empty() {
+                            unknown.hit(row_idx, || v.to_string());
+                        }
+                        k
+                    })
+                    .collect();
+                unknown.finish(problems);
+                let (column, origin) = pf.column(schema::SCORE).expect("required");
+                let scores = read::integers(column, &origin, problems)?;
+                let mut csat_range =
+                    origin.tally(ProblemKind::OutOfRange("csat scores are 1-10".into()));
+                let mut nps_range =
+                    origin.tally(ProblemKind::OutOfRange("nps scores are 0-10".into()));
+                let mut rows = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for row_idx in 0..pf.height() {
+                    let (tally, (lo, hi)) = match kinds[row_idx] {
+                        Some(SurveyKind::Csat) => (&mut csat_range, schema::CSAT_RANGE),
+                        Some(SurveyKind::Nps) => (&mut nps_range, schema::NPS_RANGE),
+                        None => continue,
+                    };
+                    if let Some(s) = scores[row_idx].filter(|s| *s < lo || *s > hi) {
+                        tally.hit(row_idx, || s.to_string());
+                    }
+                    if let Some(c) = numbers[row_idx] {
+                        rows.0.push(c);
+                        rows.1.push(responded[row_idx].unwrap_or(0));
+                        rows.2.push(kinds[row_idx].unwrap_or(SurveyKind::Csat));
+                        rows.3.push(scores[row_idx].unwrap_or(0).clamp(0, 10) as u8);
+                    }
+                }
+                csat_range.finish(problems);
+                nps_range.finish(problems);
+                Ok((rows, dropped, range))
+            },
+            |converted| {
+                let ((c, a, k, s), part_dropped, part_range) = converted.value;
+                customer.extend(c);
+                at.extend(a);
+                kind.extend(k);
+                score.extend(s);
+                dropped += part_dropped;
+                range.merge(&part_range);
+            },
+        );
+        if !present {
+            return None;
         }
         self.warn_dropped(Table::Surveys, dropped);
         self.set_date_range(Table::Surveys, range.0);
