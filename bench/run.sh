@@ -237,16 +237,20 @@ end_to_end() {
     cat "$W/end_to_end.csv" >>"$RESULTS"
 }
 
-# Drops the rows (and recorded commands) that this invocation is about to measure again.
+# Drops the rows (and recorded commands) that this invocation is about to measure again;
+# end_to_end only when this invocation times all of its parts (and so writes it anew).
 forget_previous() {
-    local size stage keep
+    local size stage keep forget=$SELECTED
     if [[ ! -s $RESULTS ]]; then
         echo "$HEADER" >"$RESULTS"
+    fi
+    if wants features && wants train_logistic && wants evaluate && wants score; then
+        forget="$forget end_to_end"
     fi
     keep=$(mktemp)
     for file in "$RESULTS" "$OUT/commands.tsv"; do
         [[ -f $file ]] || continue
-        awk -F'[,\t]' -v sizes="$SIZES" -v stages="$SELECTED end_to_end" '
+        awk -F'[,\t]' -v sizes="$SIZES" -v stages="$forget" '
             BEGIN {
                 n = split(sizes, s, " "); for (i = 1; i <= n; i++) size[s[i]] = 1
                 n = split(stages, t, " "); for (i = 1; i <= n; i++) stage[t[i]] = 1
