@@ -626,6 +626,22 @@ impl Reader<'_> {
         }
     }
 
+    /// Warns of dropped rows, checks the ids and records the date range of an event table
+    /// with ids; returns its rows' customer numbers.
+    fn finish_events(
+        &mut self,
+        table: Table,
+        id_column: &'static str,
+        events: EventColumns,
+    ) -> Vec<u32> {
+        self.warn_dropped(table, events.dropped);
+        events
+            .ids
+            .check(table, id_column, self.opts, &mut self.report.problems);
+        self.set_date_range(table, events.range.0);
+        events.customer
+    }
+
     fn warn_dropped(&mut self, table: Table, dropped: usize) {
         if dropped > 0 {
             self.report.warnings.push(format!(
@@ -637,12 +653,9 @@ impl Reader<'_> {
 
     fn orders(&mut self, index: &CustomerIndex) -> Orders {
         let drop_unknown = self.opts.drop_unknown_customers;
-        let mut customer = Vec::new();
+        let mut events = EventColumns::default();
         let mut day = Vec::new();
         let mut amount = Vec::new();
-        let mut dropped = 0;
-        let mut range = DayRange::default();
-        let mut ids = IdHashes::default();
         // Each part's vectors are freed as soon as they are merged.
         self.read_table(
             Table::Orders,
@@ -673,22 +686,12 @@ impl Reader<'_> {
             },
             |converted| {
                 let (part, part_day, part_amount) = converted.value;
-                customer.extend(part.numbers.iter().flatten());
+                events.absorb(converted.part, part);
                 day.extend(part_day);
                 amount.extend(part_amount);
-                dropped += part.dropped;
-                range.merge(&part.range);
-                ids.parts.push((converted.part, part.id_hashes));
             },
         );
-        self.warn_dropped(Table::Orders, dropped);
-        ids.check(
-            Table::Orders,
-            schema::ORDER_ID,
-            self.opts,
-            &mut self.report.problems,
-        );
-        self.set_date_range(Table::Orders, range.0);
+        let customer = self.finish_events(Table::Orders, schema::ORDER_ID, events);
         let (offsets, perm) = group(&customer, index.n, |i| i64::from(day[i]));
         Orders {
             offsets,
@@ -699,13 +702,10 @@ impl Reader<'_> {
 
     fn tickets(&mut self, index: &CustomerIndex) -> Option<Tickets> {
         let drop_unknown = self.opts.drop_unknown_customers;
-        let mut customer = Vec::new();
+        let mut events = EventColumns::default();
         let mut created = Vec::new();
         let mut resolved = Vec::new();
         let mut priority = Vec::new();
-        let mut dropped = 0;
-        let mut range = DayRange::default();
-        let mut ids = IdHashes::default();
         let present = self.read_table(
             Table::Tickets,
             false,
@@ -754,26 +754,16 @@ impl Reader<'_> {
             },
             |converted| {
                 let (part, (c, r, p)) = converted.value;
-                customer.extend(part.numbers.iter().flatten());
+                events.absorb(converted.part, part);
                 created.extend(c);
                 resolved.extend(r);
                 priority.extend(p);
-                dropped += part.dropped;
-                range.merge(&part.range);
-                ids.parts.push((converted.part, part.id_hashes));
             },
         );
         if !present {
             return None;
         }
-        self.warn_dropped(Table::Tickets, dropped);
-        ids.check(
-            Table::Tickets,
-            schema::TICKET_ID,
-            self.opts,
-            &mut self.report.problems,
-        );
-        self.set_date_range(Table::Tickets, range.0);
+        let customer = self.finish_events(Table::Tickets, schema::TICKET_ID, events);
         let (offsets, perm) = group(&customer, index.n, |i| created[i]);
         Some(Tickets {
             offsets,
@@ -1006,6 +996,26 @@ impl EventPart {
             dropped,
             range: DayRange::default(),
         })
+    }
+}
+
+/// What the parts of an event table with ids (orders, tickets) add up to besides their
+/// own columns: customer numbers, dropped rows, the date range and the id hashes.
+#[derive(Default)]
+struct EventColumns {
+    customer: Vec<u32>,
+    dropped: usize,
+    range: DayRange,
+    ids: IdHashes,
+}
+
+impl EventColumns {
+    /// Takes one converted part in, in file order; its vectors are moved or freed.
+    fn absorb(&mut self, part: Part, event: EventPart) {
+        self.customer.extend(event.numbers.iter().flatten());
+        self.dropped += event.dropped;
+        self.range.merge(&event.range);
+        self.ids.parts.push((part, event.id_hashes));
     }
 }
 

@@ -42,11 +42,39 @@ fn equal_hashes_of_different_ids_are_not_duplicates() {
     assert_eq!(problems[0].count, 1);
     // x and y collide and nothing repeats: no problem at all.
     assert!(check(vec![(part(dir.path(), "orders/a.csv"), vec![7, 7])]).is_empty());
-    // Real hashes, spread over many buckets: no false duplicates among distinct ids.
-    let hashes: Vec<u64> = (0..100_000)
-        .map(|i| xxh3_64(format!("O{i}").as_bytes()))
-        .collect();
-    assert!(check(vec![(part(dir.path(), "orders/a.csv"), hashes)]).is_empty());
+}
+
+#[test]
+fn repeated_hashes_are_found_across_parts_and_buckets() {
+    let dir = tempfile::tempdir().unwrap();
+    let hashes = |from: u64, to: u64| -> Vec<u64> {
+        (from..to)
+            .map(|i| xxh3_64(format!("O{i}").as_bytes()))
+            .collect()
+    };
+    let repeated = |parts: Vec<Vec<u64>>| {
+        let parts = parts
+            .into_iter()
+            .map(|h| (part(dir.path(), "orders/a.csv"), h))
+            .collect();
+        let mut found: Vec<u64> = IdHashes { parts }.repeated().into_iter().collect();
+        found.sort_unstable();
+        found
+    };
+    // 100k distinct ids spread over all 4,096 buckets: nothing repeats.
+    assert!(repeated(vec![hashes(0, 60_000), hashes(60_000, 100_000)]).is_empty());
+    // Ids 59,990..60,010 are in both parts, and id 5 twice in the first.
+    let mut first = hashes(0, 60_010);
+    first.push(xxh3_64(b"O5"));
+    let mut expected = hashes(59_990, 60_010);
+    expected.push(xxh3_64(b"O5"));
+    expected.sort_unstable();
+    assert_eq!(repeated(vec![first, hashes(59_990, 100_000)]), expected);
+    // Hashes in the lowest and highest buckets.
+    assert_eq!(
+        repeated(vec![vec![0, u64::MAX, 0], vec![u64::MAX]]),
+        [0, u64::MAX]
+    );
 }
 
 #[test]

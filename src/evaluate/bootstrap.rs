@@ -60,13 +60,7 @@ pub fn bootstrap_ci(
     seed: u64,
     stat: Statistic,
 ) -> Result<Interval, EvalError> {
-    check::lengths(y, scores)?;
-    check::scores(scores)?;
-    check::at_least_one(replicates, "the number of bootstrap replicates")?;
-    let estimate = stat(y, scores)?;
-    if !estimate.is_finite() {
-        return Err(EvalError::NonFiniteEstimate { value: estimate });
-    }
+    let estimate = checked_estimate(y, scores, replicates, stat)?;
     let outcomes: Vec<Result<f64, MetricError>> = (0..replicates)
         .into_par_iter()
         .map(|r| replicate(y, scores, seed, r, stat))
@@ -120,6 +114,22 @@ fn bootstrap_by_counts(
     stat: Statistic,
     on_draw: impl Fn(&Draw) -> Result<f64, MetricError> + Sync,
 ) -> Result<Interval, EvalError> {
+    let estimate = checked_estimate(y, scores, replicates, stat)?;
+    let groups = ScoreGroups::new(scores);
+    let outcomes: Vec<Result<f64, MetricError>> = (0..replicates)
+        .into_par_iter()
+        .map(|r| on_draw(&Draw::new(y, &groups, seed, r)))
+        .collect();
+    summarize(estimate, outcomes)
+}
+
+/// The statistic on the full sample, after the input checks every bootstrap makes.
+fn checked_estimate(
+    y: &[bool],
+    scores: &[f64],
+    replicates: usize,
+    stat: Statistic,
+) -> Result<f64, EvalError> {
     check::lengths(y, scores)?;
     check::scores(scores)?;
     check::at_least_one(replicates, "the number of bootstrap replicates")?;
@@ -127,12 +137,7 @@ fn bootstrap_by_counts(
     if !estimate.is_finite() {
         return Err(EvalError::NonFiniteEstimate { value: estimate });
     }
-    let groups = ScoreGroups::new(scores);
-    let outcomes: Vec<Result<f64, MetricError>> = (0..replicates)
-        .into_par_iter()
-        .map(|r| on_draw(&Draw::new(y, &groups, seed, r)))
-        .collect();
-    summarize(estimate, outcomes)
+    Ok(estimate)
 }
 
 /// The interval from the replicates' outcomes, in replicate order.

@@ -6,8 +6,8 @@
 //! the gradient and the Hessian `sum_i w_i p_i (1 - p_i) a_i a_i^T + alpha I` (`a_i` the
 //! standardised row with a leading 1), solves for the Newton direction by Cholesky and
 //! backtracks until the loss decreases enough (Armijo). The loss is convex, so a handful of
-//! iterations reach the optimum to rounding; L-BFGS needs hundreds on badly scaled
-//! problems.
+//! iterations reach the optimum to rounding (7 on a million customers' snapshots); the
+//! line search evaluates the loss alone.
 //!
 //! Rows are cut into blocks of [`BLOCK_ROWS`] whatever the number of threads; blocks run in
 //! parallel and their sums are added in block order, so the result is bit-identical for
@@ -48,11 +48,15 @@ pub(super) struct Solution {
     pub iterations: u64,
 }
 
-/// Loss, gradient and (when asked) Hessian at one point.
+/// The loss at one point, with its gradient and Hessian when they were asked for.
 struct Evaluation {
     loss: f64,
+    derivatives: Option<Derivatives>,
+}
+
+struct Derivatives {
     gradient: Array1<f64>,
-    hessian: Option<Array2<f64>>,
+    hessian: Array2<f64>,
 }
 
 impl Problem<'_> {
@@ -71,48 +75,54 @@ impl Problem<'_> {
         }
     }
 
-    /// The sums of one block of rows.
+    /// The sums of one block of rows; the line search asks for the loss alone.
     fn evaluate_block(
         &self,
         theta: &Array1<f64>,
         start: usize,
         mut block: ArrayViewMut2<f64>,
-        with_hessian: bool,
+        with_derivatives: bool,
     ) -> Evaluation {
         self.fill_block(start, &mut block);
         let z = block.dot(theta);
         let mut loss = 0.0;
+        for (i, &z_i) in z.iter().enumerate() {
+            let churned = self.y[start + i];
+            // ln(1 + e^z) - y z, without overflow.
+            let softplus = z_i.max(0.0) + (-z_i.abs()).exp().ln_1p();
+            loss += self.class_weights[usize::from(churned)]
+                * (softplus - if churned { z_i } else { 0.0 });
+        }
+        if !with_derivatives {
+            return Evaluation {
+                loss,
+                derivatives: None,
+            };
+        }
         let mut residual = Array1::zeros(block.nrows());
         let mut curvature = Array1::zeros(block.nrows());
         for (i, &z_i) in z.iter().enumerate() {
             let churned = self.y[start + i];
             let w = self.class_weights[usize::from(churned)];
-            // ln(1 + e^z) - y z, without overflow.
-            let softplus = z_i.max(0.0) + (-z_i.abs()).exp().ln_1p();
-            loss += w * (softplus - if churned { z_i } else { 0.0 });
             let p = super::logistic::sigmoid(z_i);
             residual[i] = w * (p - f64::from(u8::from(churned)));
             curvature[i] = (w * p * (1.0 - p)).sqrt();
         }
         let gradient = block.t().dot(&residual);
-        let hessian = with_hessian.then(|| {
-            for (mut row, &c) in block.rows_mut().into_iter().zip(&curvature) {
-                row *= c;
-            }
-            let k = self.n_params();
-            let mut h = Array2::zeros((k, k));
-            general_mat_mul(1.0, &block.t(), &block, 0.0, &mut h);
-            h
-        });
+        for (mut row, &c) in block.rows_mut().into_iter().zip(&curvature) {
+            row *= c;
+        }
+        let k = self.n_params();
+        let mut hessian = Array2::zeros((k, k));
+        general_mat_mul(1.0, &block.t(), &block, 0.0, &mut hessian);
         Evaluation {
             loss,
-            gradient,
-            hessian,
+            derivatives: Some(Derivatives { gradient, hessian }),
         }
     }
 
-    /// Loss, gradient and Hessian of the whole problem, penalty included.
-    fn evaluate(&self, theta: &Array1<f64>, with_hessian: bool) -> Evaluation {
+    /// Loss (and gradient and Hessian) of the whole problem, penalty included.
+    fn evaluate(&self, theta: &Array1<f64>, with_derivatives: bool) -> Evaluation {
         let n = self.x.nrows();
         let k = self.n_params();
         let n_blocks = n.div_ceil(BLOCK_ROWS);
@@ -124,32 +134,33 @@ impl Problem<'_> {
                     let start = b * BLOCK_ROWS;
                     let rows = BLOCK_ROWS.min(n - start);
                     let block = buffer.slice_axis_mut(Axis(0), Slice::from(..rows));
-                    self.evaluate_block(theta, start, block, with_hessian)
+                    self.evaluate_block(theta, start, block, with_derivatives)
                 },
             )
             .collect();
         // Block order, whatever the threads: the sums are bit-identical run to run.
         let mut total = Evaluation {
             loss: 0.0,
-            gradient: Array1::zeros(k),
-            hessian: with_hessian.then(|| Array2::zeros((k, k))),
+            derivatives: with_derivatives.then(|| Derivatives {
+                gradient: Array1::zeros(k),
+                hessian: Array2::zeros((k, k)),
+            }),
         };
         for part in parts {
             total.loss += part.loss;
-            total.gradient += &part.gradient;
-            if let (Some(h), Some(p)) = (total.hessian.as_mut(), part.hessian) {
-                *h += &p;
+            if let (Some(sum), Some(d)) = (total.derivatives.as_mut(), part.derivatives) {
+                sum.gradient += &d.gradient;
+                sum.hessian += &d.hessian;
             }
         }
         let coefficients = theta.slice_axis(Axis(0), Slice::from(1..));
         total.loss += self.alpha / 2.0 * coefficients.dot(&coefficients);
-        total
-            .gradient
-            .slice_axis_mut(Axis(0), Slice::from(1..))
-            .scaled_add(self.alpha, &coefficients);
-        if let Some(h) = total.hessian.as_mut() {
+        if let Some(d) = total.derivatives.as_mut() {
+            d.gradient
+                .slice_axis_mut(Axis(0), Slice::from(1..))
+                .scaled_add(self.alpha, &coefficients);
             for j in 1..k {
-                h[[j, j]] += self.alpha;
+                d.hessian[[j, j]] += self.alpha;
             }
         }
         total
@@ -162,39 +173,46 @@ impl Problem<'_> {
         let k = self.n_params();
         let mut theta = Array1::zeros(k);
         theta[0] = self.start_intercept();
-        let mut current = self.evaluate(&theta, true);
+        let (mut loss, mut derivatives) = self.evaluate_with_derivatives(&theta);
         let mut iterations = 0;
-        while iterations < max_iterations && norm(&current.gradient) > tolerance {
+        while iterations < max_iterations && norm(&derivatives.gradient) > tolerance {
             iterations += 1;
-            let hessian = current.hessian.take().expect("evaluated with the Hessian");
-            let direction = newton_direction(hessian, &current.gradient);
-            let slope = current.gradient.dot(&direction);
+            let Derivatives { gradient, hessian } = derivatives;
+            let direction = newton_direction(hessian, &gradient);
+            let slope = gradient.dot(&direction);
             if slope >= 0.0 {
                 break;
             }
             let mut step = 1.0;
             let mut accepted = None;
-            let noise = LOSS_RESOLUTION * current.loss.abs();
+            let noise = LOSS_RESOLUTION * loss.abs();
             for _ in 0..MAX_HALVINGS {
                 let candidate = &theta + &(step * &direction);
-                let loss = self.evaluate(&candidate, false).loss;
-                if loss.is_finite() && loss <= current.loss + ARMIJO * step * slope + noise {
+                let candidate_loss = self.evaluate(&candidate, false).loss;
+                if candidate_loss.is_finite()
+                    && candidate_loss <= loss + ARMIJO * step * slope + noise
+                {
                     accepted = Some(candidate);
                     break;
                 }
                 step /= 2.0;
             }
             let Some(next) = accepted else {
-                current.hessian = None;
                 break;
             };
             theta = next;
-            current = self.evaluate(&theta, true);
+            (loss, derivatives) = self.evaluate_with_derivatives(&theta);
         }
         Solution {
             theta: theta.to_vec(),
             iterations,
         }
+    }
+
+    fn evaluate_with_derivatives(&self, theta: &Array1<f64>) -> (f64, Derivatives) {
+        let evaluation = self.evaluate(theta, true);
+        let derivatives = evaluation.derivatives.expect("asked for the derivatives");
+        (evaluation.loss, derivatives)
     }
 
     /// The log-odds of the weighted churn rate: the optimum when every coefficient is 0.
@@ -211,7 +229,8 @@ fn norm(v: &Array1<f64>) -> f64 {
 
 /// Solves `hessian * d = -gradient` by Cholesky. A Hessian that is singular to rounding
 /// (no penalty and a constant or separating feature) gets a small ridge, growing tenfold
-/// until the factorisation succeeds.
+/// until the factorisation succeeds. A Hessian no ridge can mend (not finite) gives a
+/// zero direction, which ends the iterations.
 fn newton_direction(hessian: Array2<f64>, gradient: &Array1<f64>) -> Array1<f64> {
     let scale = hessian
         .diag()
@@ -219,7 +238,8 @@ fn newton_direction(hessian: Array2<f64>, gradient: &Array1<f64>) -> Array1<f64>
         .fold(0.0f64, |m, &v| m.max(v.abs()))
         .max(1.0);
     let mut ridge = 0.0;
-    loop {
+    // From 1e-12 of the largest curvature up to 1e12 of it.
+    for _ in 0..=25 {
         let mut h = hessian.clone();
         h.diag_mut().map_inplace(|v| *v += ridge);
         if let Some(l) = cholesky(h) {
@@ -231,6 +251,7 @@ fn newton_direction(hessian: Array2<f64>, gradient: &Array1<f64>) -> Array1<f64>
             ridge * 10.0
         };
     }
+    Array1::zeros(gradient.len())
 }
 
 /// The lower-triangular `L` with `L L^T = a`, or `None` when `a` is not positive definite.
@@ -298,5 +319,7 @@ mod tests {
         let d = newton_direction(array![[2.0, 0.0], [0.0, 0.0]], &array![4.0, 0.0]);
         assert!((d[0] + 2.0).abs() < 1e-9, "{d}");
         assert_eq!(d[1], 0.0);
+        let broken = newton_direction(array![[f64::NAN, 0.0], [0.0, 1.0]], &array![1.0, 1.0]);
+        assert_eq!(broken, array![0.0, 0.0]);
     }
 }
