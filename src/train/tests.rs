@@ -157,6 +157,29 @@ fn stump_split_and_leaves_by_hand() {
 }
 
 #[test]
+fn single_tree_splits_exactly_in_the_tail_where_quantile_bins_cannot() {
+    // 1,000 distinct values; only the top 5 churned. The best stump cuts at 994.5, inside
+    // the last of 64 quantile bins (which starts at 984.5), so 64 bins must cut lower.
+    let x = column(&(0..1000).map(f64::from).collect::<Vec<_>>());
+    let y: Vec<bool> = (0..1000).map(|i| i >= 995).collect();
+    let exact = fit_single(x.view(), &y, &tree_params(1, 1, 0.0)).unwrap();
+    assert_eq!(split_of(&exact.nodes()[0]).1, 994.5);
+    check_leaf(&exact.nodes()[2], 1.0, 5, 5);
+    let coarse = TreeParams {
+        max_depth: 1,
+        min_samples_leaf: 1,
+        smoothing: 0.0,
+        max_bins: 64,
+        ..TreeParams::default()
+    }
+    .check()
+    .unwrap();
+    let binned = fit_single(x.view(), &y, &coarse).unwrap();
+    let threshold = split_of(&binned.nodes()[0]).1;
+    assert!(threshold < 994.5, "64 bins cut at {threshold}");
+}
+
+#[test]
 fn stump_leaves_with_smoothing_lean_to_the_prior() {
     // prior = 4/8 = 0.5; prob = (positives + 1 * 0.5) / (n + 1).
     let tree = fit_single(
@@ -554,16 +577,16 @@ fn bad_params_name_the_parameter() {
         }
         .check(),
         "max_bins",
-        "between 2 and 255",
+        "between 2 and 65535",
     );
     check(
         TreeParams {
-            max_bins: 256,
+            max_bins: 65_536,
             ..tree.clone()
         }
         .check(),
         "max_bins",
-        "max_bins = 256",
+        "max_bins = 65536",
     );
     check(
         TreeParams {
