@@ -116,74 +116,114 @@ impl FeatureFrame {
 /// balance two to sixteen cores.
 const CHUNK: usize = 4096;
 
+/// Work units computed before their rows are moved into the frame's columns (32 x 4,096
+/// customers): the row-major intermediate rows never hold more than one wave of the base,
+/// so the peak is about one frame, not two.
+const WAVE_CHUNKS: usize = 32;
+
+/// The rows of one snapshot, column-major, as they are gathered.
+struct Stack {
+    customer: Vec<u32>,
+    numeric: Vec<Vec<f64>>,
+}
+
 /// Builds the features of every snapshot in `as_of` (any order; output is ascending).
 pub fn build(raw: &RawTables, as_of: &[i32], config: FeatureConfig) -> FeatureFrame {
     let mut snapshots = as_of.to_vec();
     snapshots.sort_unstable();
     snapshots.dedup();
     let n_customers = raw.customers.len();
-    type Chunk = (Vec<Vec<compute::Row>>, Vec<Population>);
-    let chunks: Vec<Chunk> = (0..n_customers.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|chunk| {
-            let start = chunk * CHUNK;
-            let end = (start + CHUNK).min(n_customers);
-            let mut rows = vec![Vec::new(); snapshots.len()];
-            let mut counts = vec![Population::default(); snapshots.len()];
-            for customer in start..end {
-                for (s, &t) in snapshots.iter().enumerate() {
-                    match compute::classify(raw, customer, t, config.active_days) {
-                        compute::Status::Active(row) => {
-                            counts[s].active += 1;
-                            rows[s].push(*row);
-                        }
-                        compute::Status::Lapsed => counts[s].lapsed += 1,
-                        compute::Status::NeverOrdered => counts[s].never_ordered += 1,
-                        compute::Status::NotSignedUp => {}
-                    }
-                }
-            }
-            (rows, counts)
+    let mut stacks: Vec<Stack> = snapshots
+        .iter()
+        .map(|_| Stack {
+            customer: Vec::new(),
+            numeric: vec![Vec::new(); N_NUMERIC],
         })
         .collect();
-
-    let n_rows: usize = chunks.iter().flat_map(|(rows, _)| rows).map(Vec::len).sum();
-    let mut frame = FeatureFrame {
-        customer: Vec::with_capacity(n_rows),
-        snapshot: Vec::with_capacity(n_rows),
-        numeric: (0..N_NUMERIC).map(|_| Vec::with_capacity(n_rows)).collect(),
-        ..FeatureFrame::default()
-    };
-    for (s, &t) in snapshots.iter().enumerate() {
-        for (rows, _) in &chunks {
-            for row in &rows[s] {
-                frame.customer.push(row.customer);
-                frame.snapshot.push(t);
-                for (column, value) in frame.numeric.iter_mut().zip(row.values) {
-                    column.push(value);
+    let mut populations: Vec<Population> = snapshots
+        .iter()
+        .map(|&t| Population {
+            as_of: t,
+            ..Population::default()
+        })
+        .collect();
+    let chunk_ids: Vec<usize> = (0..n_customers.div_ceil(CHUNK)).collect();
+    for wave in chunk_ids.chunks(WAVE_CHUNKS) {
+        type Chunk = (Vec<Vec<compute::Row>>, Vec<Population>);
+        let chunks: Vec<Chunk> = wave
+            .par_iter()
+            .map(|&chunk| {
+                let start = chunk * CHUNK;
+                let end = (start + CHUNK).min(n_customers);
+                let mut rows = vec![Vec::new(); snapshots.len()];
+                let mut counts = vec![Population::default(); snapshots.len()];
+                for customer in start..end {
+                    for (s, &t) in snapshots.iter().enumerate() {
+                        match compute::classify(raw, customer, t, config.active_days) {
+                            compute::Status::Active(row) => {
+                                counts[s].active += 1;
+                                rows[s].push(*row);
+                            }
+                            compute::Status::Lapsed => counts[s].lapsed += 1,
+                            compute::Status::NeverOrdered => counts[s].never_ordered += 1,
+                            compute::Status::NotSignedUp => {}
+                        }
+                    }
                 }
+                (rows, counts)
+            })
+            .collect();
+        // Chunks in customer order, so each snapshot's rows stay in customer order.
+        for (rows, counts) in chunks {
+            for (s, rows) in rows.into_iter().enumerate() {
+                let stack = &mut stacks[s];
+                for row in rows {
+                    stack.customer.push(row.customer);
+                    for (column, value) in stack.numeric.iter_mut().zip(row.values) {
+                        column.push(value);
+                    }
+                }
+                populations[s].active += counts[s].active;
+                populations[s].lapsed += counts[s].lapsed;
+                populations[s].never_ordered += counts[s].never_ordered;
             }
         }
     }
-    frame.segment = select(raw.customers.segment.as_ref(), &frame.customer);
-    frame.region = select(raw.customers.region.as_ref(), &frame.customer);
-    frame.populations = snapshots
-        .iter()
-        .enumerate()
-        .map(|(s, &t)| {
-            let mut total = Population {
-                as_of: t,
-                ..Population::default()
-            };
-            for (_, counts) in &chunks {
-                total.active += counts[s].active;
-                total.lapsed += counts[s].lapsed;
-                total.never_ordered += counts[s].never_ordered;
-            }
-            total
+
+    // Stack the snapshots column by column, freeing each snapshot's column once copied:
+    // the peak is the frame plus one column of one snapshot.
+    let n_rows: usize = stacks.iter().map(|s| s.customer.len()).sum();
+    let mut snapshot = Vec::with_capacity(n_rows);
+    for (stack, &t) in stacks.iter().zip(&snapshots) {
+        snapshot.extend(std::iter::repeat_n(t, stack.customer.len()));
+    }
+    let numeric = (0..N_NUMERIC)
+        .map(|j| {
+            let parts = stacks.iter_mut().map(|s| std::mem::take(&mut s.numeric[j]));
+            concat_freeing(parts, n_rows)
         })
         .collect();
-    frame
+    let customer = concat_freeing(
+        stacks.iter_mut().map(|s| std::mem::take(&mut s.customer)),
+        n_rows,
+    );
+    FeatureFrame {
+        segment: select(raw.customers.segment.as_ref(), &customer),
+        region: select(raw.customers.region.as_ref(), &customer),
+        customer,
+        snapshot,
+        numeric,
+        populations,
+    }
+}
+
+/// Concatenates `parts`, dropping each as soon as it is copied.
+fn concat_freeing<T: Copy>(parts: impl Iterator<Item = Vec<T>>, len: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(len);
+    for part in parts {
+        out.extend_from_slice(&part);
+    }
+    out
 }
 
 fn select(source: Option<&Categorical>, customers: &[u32]) -> Categorical {

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod tune;
 
 use ndarray::{ArrayView1, ArrayView2};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::RawTables;
@@ -27,6 +28,9 @@ use crate::train::logistic::{fit_logistic, Logistic, LogisticParams};
 use crate::train::tree::{fit_single, Tree, TreeParams};
 use crate::train::TrainError;
 pub use plan::{PlanError, SnapshotPlan};
+
+/// Rows encoded and predicted per parallel task by [`FittedModel::predict`].
+const PREDICT_SLICE_ROWS: usize = 16_384;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -149,8 +153,27 @@ impl FittedModel {
 
     /// P(churn) for every row of `frame`, in order.
     pub fn predict(&self, frame: &FeatureFrame) -> Vec<f64> {
-        let design = self.matrix.transform(frame, None);
-        self.predict_matrix(design.x.view())
+        self.predict_by_slices(frame, PREDICT_SLICE_ROWS, |x| self.predict_matrix(x))
+    }
+
+    /// Encodes `frame` a slice of rows at a time (in parallel) and predicts each slice with
+    /// `predict`: the design matrix of a large holdout never exists whole. Each row's
+    /// prediction depends on that row alone, so slicing changes no value.
+    fn predict_by_slices(
+        &self,
+        frame: &FeatureFrame,
+        slice_rows: usize,
+        predict: impl Fn(ArrayView2<f64>) -> Vec<f64> + Sync,
+    ) -> Vec<f64> {
+        let n = frame.n_rows();
+        let slices: Vec<Vec<f64>> = (0..n.div_ceil(slice_rows))
+            .into_par_iter()
+            .map(|s| {
+                let rows = s * slice_rows..((s + 1) * slice_rows).min(n);
+                predict(self.matrix.transform_rows(frame, rows).view())
+            })
+            .collect();
+        slices.concat()
     }
 
     /// P(churn) for the rows of a design matrix encoded by [`FittedModel::matrix`].
@@ -165,8 +188,7 @@ impl FittedModel {
     /// The learner's own probabilities, before calibration (for reporting what
     /// calibration changed).
     pub fn predict_uncalibrated(&self, frame: &FeatureFrame) -> Vec<f64> {
-        let design = self.matrix.transform(frame, None);
-        self.learner.predict(design.x.view())
+        self.predict_by_slices(frame, PREDICT_SLICE_ROWS, |x| self.learner.predict(x))
     }
 }
 
@@ -345,6 +367,8 @@ pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelErro
     let oot = out_of_time(&data, plan, config)?;
     let tiers = RiskTiers::from_scores(&oot.scores);
     let (final_frame, final_y) = data.part(&oot.plan.final_fit)?;
+    // Every snapshot's rows are no longer needed: free them before the largest fit.
+    drop(data);
     let model = FittedModel::fit(&final_frame, &final_y, &config.params, config.calibration)?;
     Ok(Trained {
         rows: RowCounts {
@@ -425,6 +449,7 @@ fn out_of_time(
     let (eval_frame, eval_y) = data.part(&plan.evaluation_fit)?;
     let (holdout_frame, holdout_y) = data.part(&[plan.holdout])?;
     let model = FittedModel::fit(&eval_frame, &eval_y, &config.params, config.calibration)?;
+    drop(eval_frame);
     let scores = model.predict(&holdout_frame);
     let holdout = Metrics::compute(&holdout_y, &scores)?;
     let recency = holdout_frame

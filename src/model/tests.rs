@@ -93,6 +93,21 @@ fn every_kind_trains_and_is_deterministic() {
 }
 
 #[test]
+fn predicting_by_slices_equals_predicting_the_whole_matrix() {
+    let (_dir, raw) = sample(2000);
+    let trained = train(&raw, &config(ModelParams::defaults(ModelKind::Logistic, 0))).unwrap();
+    let model = &trained.model;
+    let frame = features::build(&raw, &[raw.data_end], FeatureConfig::default());
+    let whole = model.predict_matrix(model.matrix.transform(&frame, None).x.view());
+    assert!(frame.n_rows() > 100, "{} rows", frame.n_rows());
+    // 7 does not divide the rows: the last slice is short.
+    assert_ne!(frame.n_rows() % 7, 0);
+    let sliced = model.predict_by_slices(&frame, 7, |x| model.predict_matrix(x));
+    assert_eq!(sliced, whole);
+    assert_eq!(model.predict(&frame), whole);
+}
+
+#[test]
 fn an_unlabelable_holdout_is_refused() {
     let (_dir, raw) = sample(500);
     let mut c = config(ModelParams::defaults(ModelKind::Logistic, 0));
