@@ -693,10 +693,11 @@ impl Reader<'_> {
         );
         let customer = self.finish_events(Table::Orders, schema::ORDER_ID, events);
         let (offsets, perm) = group(&customer, index.n, |i| i64::from(day[i]));
+        drop(customer);
         Orders {
             offsets,
-            day: permute(&day, &perm),
-            amount: permute(&amount, &perm),
+            day: permute(day, &perm),
+            amount: permute(amount, &perm),
         }
     }
 
@@ -765,11 +766,12 @@ impl Reader<'_> {
         }
         let customer = self.finish_events(Table::Tickets, schema::TICKET_ID, events);
         let (offsets, perm) = group(&customer, index.n, |i| created[i]);
+        drop(customer);
         Some(Tickets {
             offsets,
-            created: permute(&created, &perm),
-            resolved: permute(&resolved, &perm),
-            priority: permute(&priority, &perm),
+            created: permute(created, &perm),
+            resolved: permute(resolved, &perm),
+            priority: permute(priority, &perm),
         })
     }
 
@@ -857,11 +859,12 @@ impl Reader<'_> {
         self.warn_dropped(Table::Surveys, dropped);
         self.set_date_range(Table::Surveys, range.0);
         let (offsets, perm) = group(&customer, index.n, |i| at[i]);
+        drop(customer);
         Some(Surveys {
             offsets,
-            at: permute(&at, &perm),
-            kind: permute(&kind, &perm),
-            score: permute(&score, &perm),
+            at: permute(at, &perm),
+            kind: permute(kind, &perm),
+            score: permute(score, &perm),
         })
     }
 }
@@ -1264,7 +1267,9 @@ fn group(
     (Offsets(offsets), perm)
 }
 
-fn permute<T: Clone>(values: &[T], perm: &[u32]) -> Vec<T> {
+/// The column in the order of `perm`; the unsorted column is freed on return, so the
+/// columns of a table are permuted one at a time.
+fn permute<T: Clone>(values: Vec<T>, perm: &[u32]) -> Vec<T> {
     perm.iter().map(|&i| values[i as usize].clone()).collect()
 }
 
