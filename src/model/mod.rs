@@ -133,12 +133,17 @@ impl FittedModel {
         calibration: CalibrationMethod,
     ) -> Result<FittedModel, ModelError> {
         let matrix = MatrixSpec::fit(frame);
-        let design = matrix.transform(frame, None);
-        let x = design.x.view();
-        let learner = match params {
-            ModelParams::Logistic(p) => Learner::Logistic(fit_logistic(x, labels, &p.check()?)?),
-            ModelParams::Tree(p) => Learner::Tree(fit_single(x, labels, &p.check()?)?),
-            ModelParams::Forest(p) => Learner::Forest(fit_forest(x, labels, &p.check()?)?),
+        let learner = {
+            // Freed before calibrating, which fits a second learner with its own matrix.
+            let design = matrix.transform(frame, None);
+            let x = design.x.view();
+            match params {
+                ModelParams::Logistic(p) => {
+                    Learner::Logistic(fit_logistic(x, labels, &p.check()?)?)
+                }
+                ModelParams::Tree(p) => Learner::Tree(fit_single(x, labels, &p.check()?)?),
+                ModelParams::Forest(p) => Learner::Forest(fit_forest(x, labels, &p.check()?)?),
+            }
         };
         let calibrator = match calibration {
             CalibrationMethod::None => None,
@@ -364,12 +369,16 @@ pub fn train(raw: &RawTables, config: &TrainConfig) -> Result<Trained, ModelErro
     dates.extend(&plan.final_fit);
     // One pass over the data for every snapshot of both fits and the holdout.
     let data = Labelled::build(raw, &dates, config)?;
-    let oot = out_of_time(&data, plan, config)?;
-    let tiers = RiskTiers::from_scores(&oot.scores);
-    let (final_frame, final_y) = data.part(&oot.plan.final_fit)?;
-    // Every snapshot's rows are no longer needed: free them before the largest fit.
+    let (fit, holdout) = data.out_of_time_parts(&plan)?;
+    let final_part = data.part(&plan.final_fit)?;
+    // The parts hold every row still needed: free the frame of all snapshots before the
+    // first fit (at 10M customers it is gigabytes).
     drop(data);
-    let model = FittedModel::fit(&final_frame, &final_y, &config.params, config.calibration)?;
+    let oot = out_of_time(&fit, &holdout, plan, config)?;
+    drop((fit, holdout));
+    let tiers = RiskTiers::from_scores(&oot.scores);
+    let (final_frame, final_y) = (&final_part.frame, &final_part.y);
+    let model = FittedModel::fit(final_frame, final_y, &config.params, config.calibration)?;
     Ok(Trained {
         rows: RowCounts {
             evaluation_fit: oot.evaluation_rows,
@@ -400,7 +409,9 @@ pub fn evaluate_out_of_time(
     let mut dates = plan.evaluation_fit.clone();
     dates.push(plan.holdout);
     let data = Labelled::build(raw, &dates, config)?;
-    out_of_time(&data, plan, config)
+    let (fit, holdout) = data.out_of_time_parts(&plan)?;
+    drop(data);
+    out_of_time(&fit, &holdout, plan, config)
 }
 
 fn make_plan(raw: &RawTables, config: &TrainConfig) -> Result<SnapshotPlan, ModelError> {
@@ -427,7 +438,7 @@ impl Labelled {
     }
 
     /// The rows of the given snapshots, each of which must have customers.
-    fn part(&self, snapshots: &[i32]) -> Result<(FeatureFrame, Vec<bool>), ModelError> {
+    fn part(&self, snapshots: &[i32]) -> Result<Part, ModelError> {
         let mut rows = Vec::new();
         for &t in snapshots {
             let of_t = self.frame.rows_of_snapshot(t);
@@ -436,33 +447,49 @@ impl Labelled {
             }
             rows.extend(of_t);
         }
-        let y = rows.iter().map(|&r| self.labels[r]).collect();
-        Ok((self.frame.select(&rows), y))
+        Ok(Part {
+            y: rows.iter().map(|&r| self.labels[r]).collect(),
+            frame: self.frame.select(&rows),
+        })
+    }
+
+    /// The rows of the evaluation fit and of the holdout of `plan`.
+    fn out_of_time_parts(&self, plan: &SnapshotPlan) -> Result<(Part, Part), ModelError> {
+        Ok((
+            self.part(&plan.evaluation_fit)?,
+            self.part(&[plan.holdout])?,
+        ))
     }
 }
 
+/// The features and labels of some snapshots.
+struct Part {
+    frame: FeatureFrame,
+    y: Vec<bool>,
+}
+
+/// Fits on `fit` and scores `holdout`, beside the recency baseline.
 fn out_of_time(
-    data: &Labelled,
+    fit: &Part,
+    holdout: &Part,
     plan: SnapshotPlan,
     config: &TrainConfig,
 ) -> Result<OutOfTime, ModelError> {
-    let (eval_frame, eval_y) = data.part(&plan.evaluation_fit)?;
-    let (holdout_frame, holdout_y) = data.part(&[plan.holdout])?;
-    let model = FittedModel::fit(&eval_frame, &eval_y, &config.params, config.calibration)?;
-    drop(eval_frame);
-    let scores = model.predict(&holdout_frame);
-    let holdout = Metrics::compute(&holdout_y, &scores)?;
-    let recency = holdout_frame
+    let model = FittedModel::fit(&fit.frame, &fit.y, &config.params, config.calibration)?;
+    let scores = model.predict(&holdout.frame);
+    let metrics = Metrics::compute(&holdout.y, &scores)?;
+    let recency = holdout
+        .frame
         .column(crate::schema::features::NUMERIC[0])
         .unwrap_or(&[]);
-    let recency_baseline = Ranking::compute(&holdout_y, recency)?;
+    let recency_baseline = Ranking::compute(&holdout.y, recency)?;
     Ok(OutOfTime {
         plan,
         model,
-        holdout,
+        holdout: metrics,
         recency_baseline,
         scores,
-        evaluation_rows: eval_y.len(),
+        evaluation_rows: fit.y.len(),
     })
 }
 

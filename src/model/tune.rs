@@ -141,11 +141,13 @@ pub fn tune(raw: &RawTables, config: &TrainConfig) -> Result<Tuning, TuneError> 
     };
     let mut dates = validation_plan.evaluation_fit.clone();
     dates.push(validation_plan.holdout);
-    // One pass over the data serves every grid point: the features and labels of these
-    // dates do not depend on the learner's parameters.
+    // One pass over the data, and one copy of the fit's and the holdout's rows, serve every
+    // grid point: the features and labels of these dates do not depend on the learner's
+    // parameters.
     let data = Labelled::build(raw, &dates, &validation_config).map_err(failed)?;
-    let (fit_frame, _) = data.part(&validation_plan.evaluation_fit).map_err(failed)?;
-    let n_features = MatrixSpec::fit(&fit_frame).feature_names().len();
+    let (fit, holdout) = data.out_of_time_parts(&validation_plan).map_err(failed)?;
+    drop(data);
+    let n_features = MatrixSpec::fit(&fit.frame).feature_names().len();
     let candidates = grid(&config.params, n_features);
     let scored: Vec<Result<GridPoint, ModelError>> = candidates
         .into_par_iter()
@@ -154,7 +156,7 @@ pub fn tune(raw: &RawTables, config: &TrainConfig) -> Result<Tuning, TuneError> 
                 params,
                 ..validation_config.clone()
             };
-            let oot = out_of_time(&data, validation_plan.clone(), &point_config)?;
+            let oot = out_of_time(&fit, &holdout, validation_plan.clone(), &point_config)?;
             Ok(GridPoint {
                 params: point_config.params,
                 roc_auc: oot.holdout.roc_auc,
