@@ -54,9 +54,38 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
     } else {
         None
     };
+    // What is reported about the frame is taken now: writing consumes it.
+    let mut lines: Vec<String> = frame
+        .populations
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {} active customers featurised; left out {} lapsed (no order in {} days) and {} who never ordered",
+                format_day(p.as_of),
+                p.active,
+                p.lapsed,
+                s.active_days,
+                p.never_ordered
+            )
+        })
+        .collect();
+    lines.push(summary(&frame, labels.as_deref(), spec));
+    let snapshots: Vec<serde_json::Value> = frame
+        .populations
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "as_of": format_day(p.as_of),
+                "active": p.active,
+                "lapsed_left_out": p.lapsed,
+                "never_ordered_left_out": p.never_ordered,
+            })
+        })
+        .collect();
     step.bar
         .set_message(format!("writing {}", args.out.display()));
-    let mut df = features::to_dataframe(&frame, &raw.customers, labels.as_deref())?;
+    let customers = raw.into_customers();
+    let mut df = features::to_dataframe(frame, &customers, labels.as_deref())?;
     io::write_table(&mut df, &args.out)?;
     drop(step);
 
@@ -66,12 +95,7 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
             "out": args.out.display().to_string(),
             "rows": df.height(),
             "columns": df.width(),
-            "snapshots": frame.populations.iter().map(|p| serde_json::json!({
-                "as_of": format_day(p.as_of),
-                "active": p.active,
-                "lapsed_left_out": p.lapsed,
-                "never_ordered_left_out": p.never_ordered,
-            })).collect::<Vec<_>>(),
+            "snapshots": snapshots,
             "label": args.labels.then(|| serde_json::json!({
                 "definition": spec.definition.name(),
                 "horizon_days": spec.horizon_days,
@@ -80,18 +104,9 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         });
         out!("{}", serde_json::to_string_pretty(&summary)?);
     }
-
-    for p in &frame.populations {
-        ui.info(format!(
-            "{}: {} active customers featurised; left out {} lapsed (no order in {} days) and {} who never ordered",
-            format_day(p.as_of),
-            p.active,
-            p.lapsed,
-            s.active_days,
-            p.never_ordered
-        ));
+    for line in lines {
+        ui.info(line);
     }
-    ui.info(summary(&frame, labels.as_deref(), spec));
     ui.info(format!(
         "wrote {} rows x {} columns to {}",
         df.height(),

@@ -75,9 +75,10 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
     };
     let step = ui.step(format!("scoring with model {}", model.id));
     let list = score::score(&raw, &model, &config);
+    let customers = raw.into_customers();
     step.bar
         .set_message(format!("writing {}", args.out.display()));
-    let mut df = score::to_dataframe(&list, &raw.customers, &keep)?;
+    let mut df = score::to_dataframe(&list, &customers, &keep)?;
     io::write_table(&mut df, &args.out)?;
     drop(step);
 
@@ -100,7 +101,7 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
             out!(
                 "{:>5}  {:<12} {:>6.1}%  {:<6}  {:>10.2}  {}",
                 i + 1,
-                raw.customers.ids[r.customer as usize],
+                customers.ids[r.customer as usize],
                 100.0 * r.probability,
                 r.tier,
                 r.value_at_risk,

@@ -151,7 +151,8 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
         "training {} (out-of-time evaluation, then the final fit)",
         config.params.kind().name()
     ));
-    let trained = model::train(&raw, &config)?;
+    let fingerprint = data::fingerprint(&raw);
+    let trained = model::train(raw, &config)?;
     drop(step);
     let artifact = ModelArtifact::new(
         trained,
@@ -159,7 +160,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
         s.step_days,
         s.active_days,
         s.horizon_days,
-        data::fingerprint(&raw),
+        fingerprint,
     );
     let artifact = match tuning {
         Some(tuning) => artifact.with_tuning(tuning),

@@ -25,22 +25,33 @@ fn categorical(name: &str, c: &Categorical) -> Column {
 
 /// Columns: `snapshot, customer_id`, the numeric features, `segment, region`, and
 /// `churned` when labels are given (one per row).
+///
+/// Consumes the frame and frees each of its columns once converted, so that the two copies
+/// of the table never coexist whole (at 10M customers each is gigabytes).
 pub fn to_dataframe(
-    frame: &FeatureFrame,
+    frame: FeatureFrame,
     customers: &Customers,
     labels: Option<&[bool]>,
 ) -> PolarsResult<DataFrame> {
     let n = frame.n_rows();
+    let FeatureFrame {
+        customer,
+        snapshot,
+        numeric,
+        segment,
+        region,
+        populations: _,
+    } = frame;
     let mut columns = Vec::with_capacity(NUMERIC.len() + 5);
-    let snapshot = Int32Chunked::from_vec(SNAPSHOT.into(), frame.snapshot.clone()).into_date();
+    let snapshot = Int32Chunked::from_vec(SNAPSHOT.into(), snapshot).into_date();
     columns.push(snapshot.into_column());
-    let ids: StringChunked = frame
-        .customer
+    let ids: StringChunked = customer
         .iter()
         .map(|&c| Some(customers.ids[c as usize].as_str()))
         .collect();
+    drop(customer);
     columns.push(ids.with_name(CUSTOMER_ID.into()).into_column());
-    for (name, values) in NUMERIC.iter().zip(&frame.numeric) {
+    for (name, values) in NUMERIC.iter().zip(numeric) {
         let column = if FRACTIONAL.contains(name) {
             let values: Float64Chunked =
                 values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
@@ -54,8 +65,8 @@ pub fn to_dataframe(
         };
         columns.push(column);
     }
-    columns.push(categorical(SEGMENT, &frame.segment));
-    columns.push(categorical(REGION, &frame.region));
+    columns.push(categorical(SEGMENT, &segment));
+    columns.push(categorical(REGION, &region));
     if let Some(labels) = labels {
         let labels = BooleanChunked::from_slice(CHURNED.into(), labels);
         columns.push(labels.into_column());

@@ -52,7 +52,11 @@ fn tiers_by_hand() {
 #[test]
 fn out_of_time_training_beats_the_recency_baseline() {
     let (_dir, raw) = sample(6000);
-    let trained = train(&raw, &config(ModelParams::defaults(ModelKind::Logistic, 0))).unwrap();
+    let trained = train(
+        raw.clone(),
+        &config(ModelParams::defaults(ModelKind::Logistic, 0)),
+    )
+    .unwrap();
     let p = &trained.plan;
     assert_eq!(p.holdout, raw.data_end - 90);
     assert_eq!(p.evaluation_fit, [p.holdout - 120, p.holdout - 90]);
@@ -82,8 +86,8 @@ fn every_kind_trains_and_is_deterministic() {
         if let ModelParams::Forest(f) = &mut params {
             f.n_trees = 20;
         }
-        let a = train(&raw, &config(params.clone())).unwrap();
-        let b = train(&raw, &config(params)).unwrap();
+        let a = train(raw.clone(), &config(params.clone())).unwrap();
+        let b = train(raw.clone(), &config(params)).unwrap();
         assert!(a.holdout.roc_auc > 0.65, "{kind:?}: {}", a.holdout.roc_auc);
         let json = |t: &Trained| serde_json::to_string(&t.model).unwrap();
         assert_eq!(json(&a), json(&b), "{kind:?} is not deterministic");
@@ -95,7 +99,11 @@ fn every_kind_trains_and_is_deterministic() {
 #[test]
 fn predicting_by_slices_equals_predicting_the_whole_matrix() {
     let (_dir, raw) = sample(2000);
-    let trained = train(&raw, &config(ModelParams::defaults(ModelKind::Logistic, 0))).unwrap();
+    let trained = train(
+        raw.clone(),
+        &config(ModelParams::defaults(ModelKind::Logistic, 0)),
+    )
+    .unwrap();
     let model = &trained.model;
     let frame = features::build(&raw, &[raw.data_end], FeatureConfig::default());
     let whole = model.predict_matrix(model.matrix.transform(&frame, None).x.view());
@@ -112,7 +120,7 @@ fn an_unlabelable_holdout_is_refused() {
     let (_dir, raw) = sample(500);
     let mut c = config(ModelParams::defaults(ModelKind::Logistic, 0));
     c.as_of = Some(raw.data_end - 10);
-    let err = train(&raw, &c).unwrap_err();
+    let err = train(raw.clone(), &c).unwrap_err();
     assert!(
         matches!(err, ModelError::Plan(PlanError::NotLabelable { .. })),
         "{err}"
@@ -125,7 +133,7 @@ mod artifacts {
 
     fn artifact(raw: &RawTables) -> ModelArtifact {
         let c = config(ModelParams::defaults(ModelKind::Logistic, 0));
-        let trained = train(raw, &c).unwrap();
+        let trained = train(raw.clone(), &c).unwrap();
         ModelArtifact::new(trained, 0, c.step_days, 90, 90, data::fingerprint(raw))
     }
 

@@ -5,7 +5,7 @@ use crate::model::{self, ModelKind, ModelParams};
 
 fn artifact(raw: &RawTables, kind: ModelKind) -> ModelArtifact {
     let c = config(ModelParams::defaults(kind, 0));
-    let trained = model::train(raw, &c).unwrap();
+    let trained = model::train(raw.clone(), &c).unwrap();
     ModelArtifact::new(trained, 0, c.step_days, 90, 90, data::fingerprint(raw))
 }
 
