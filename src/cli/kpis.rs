@@ -16,6 +16,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use polars::prelude::*;
 
+use super::numbers::{count, money};
 use super::{parse_date_arg, DataArgs, Ui};
 use churn::dates::format_day;
 use churn::features::DEFAULT_ACTIVE_DAYS;
@@ -284,36 +285,6 @@ fn shorten(name: &str, width: usize) -> String {
 /// `12.3%` for 0.123.
 fn percent(rate: f64) -> String {
     format!("{:.1}%", 100.0 * rate)
-}
-
-/// `1,234` for 1234.
-fn count(n: usize) -> String {
-    group_thousands(&n.to_string())
-}
-
-/// `1,234.57` for 1234.567 with two places; `-1,235` with none.
-fn money(value: f64, places: usize) -> String {
-    let text = format!("{:.places$}", value.abs());
-    let (whole, fraction) = text.split_at(text.find('.').unwrap_or(text.len()));
-    // A value that rounds to zero is shown without a sign ("0.00", never "-0.00").
-    let sign = if value < 0.0 && text.bytes().any(|b| matches!(b, b'1'..=b'9')) {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}{}{fraction}", group_thousands(whole))
-}
-
-/// Commas between groups of three digits of a string of digits.
-fn group_thousands(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// An NPS score as the whole number it is usually quoted as, with its sign: `+12`, `-100`, `0`.

@@ -25,6 +25,7 @@ mod features;
 mod generate;
 mod kpis;
 mod models;
+mod numbers;
 mod report;
 mod score;
 mod train;

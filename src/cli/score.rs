@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 
+use super::numbers::{count, money};
 use super::{parse_date_arg, DataArgs, ModelArgs, Ui};
 use churn::dates::format_day;
 
@@ -110,15 +111,15 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
         }
     }
     ui.info(format!(
-        "scored {} customers active on {} with {}: {} high risk, {:.2} total value at risk; left out {} lapsed and {} who never ordered; wrote {} rows to {} in {:.1}s",
-        list.scored,
+        "scored {} customers active on {} with {}: {} high risk, {} total value at risk; left out {} lapsed and {} who never ordered; wrote {} rows to {} in {:.1}s",
+        count(list.scored),
         format_day(list.as_of),
         model.id,
-        list.high_risk,
-        list.total_value_at_risk,
-        p.lapsed,
-        p.never_ordered,
-        df.height(),
+        count(list.high_risk),
+        money(list.total_value_at_risk, 2),
+        count(p.lapsed),
+        count(p.never_ordered),
+        count(df.height()),
         args.out.display(),
         started.elapsed().as_secs_f64()
     ));
