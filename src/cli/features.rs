@@ -55,33 +55,8 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         None
     };
     // What is reported about the frame is taken now: writing consumes it.
-    let mut lines: Vec<String> = frame
-        .populations
-        .iter()
-        .map(|p| {
-            format!(
-                "{}: {} active customers featurised; left out {} lapsed (no order in {} days) and {} who never ordered",
-                format_day(p.as_of),
-                p.active,
-                p.lapsed,
-                s.active_days,
-                p.never_ordered
-            )
-        })
-        .collect();
-    lines.push(summary(&frame, labels.as_deref(), spec));
-    let snapshots: Vec<serde_json::Value> = frame
-        .populations
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "as_of": format_day(p.as_of),
-                "active": p.active,
-                "lapsed_left_out": p.lapsed,
-                "never_ordered_left_out": p.never_ordered,
-            })
-        })
-        .collect();
+    let populations = frame.populations.clone();
+    let feature_summary = summary(&frame, labels.as_deref(), spec);
     step.bar
         .set_message(format!("writing {}", args.out.display()));
     let customers = raw.into_customers();
@@ -95,7 +70,12 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
             "out": args.out.display().to_string(),
             "rows": df.height(),
             "columns": df.width(),
-            "snapshots": snapshots,
+            "snapshots": populations.iter().map(|p| serde_json::json!({
+                "as_of": format_day(p.as_of),
+                "active": p.active,
+                "lapsed_left_out": p.lapsed,
+                "never_ordered_left_out": p.never_ordered,
+            })).collect::<Vec<_>>(),
             "label": args.labels.then(|| serde_json::json!({
                 "definition": spec.definition.name(),
                 "horizon_days": spec.horizon_days,
@@ -104,9 +84,18 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         });
         out!("{}", serde_json::to_string_pretty(&summary)?);
     }
-    for line in lines {
-        ui.info(line);
+
+    for p in &populations {
+        ui.info(format!(
+            "{}: {} active customers featurised; left out {} lapsed (no order in {} days) and {} who never ordered",
+            format_day(p.as_of),
+            p.active,
+            p.lapsed,
+            s.active_days,
+            p.never_ordered
+        ));
     }
+    ui.info(feature_summary);
     ui.info(format!(
         "wrote {} rows x {} columns to {}",
         df.height(),

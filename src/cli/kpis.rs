@@ -16,12 +16,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use polars::prelude::*;
 
-use super::numbers::{count, money};
 use super::{parse_date_arg, DataArgs, Ui};
 use churn::dates::format_day;
 use churn::features::DEFAULT_ACTIVE_DAYS;
 use churn::io;
 use churn::kpis::{self, Band, GroupBy, KpiConfig, KpiError, KpiRow, KpiTable, Period};
+use churn::report::format_number;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum PeriodArg {
@@ -256,9 +256,9 @@ fn cells(r: &KpiRow) -> Vec<String> {
         count(r.new),
         count(r.buyers),
         or_dash(r.repeat_purchase_rate, percent),
-        or_dash(r.aov, |v| money(v, 2)),
+        or_dash(r.aov, |v| format_number(v, 2)),
         or_dash(r.purchase_frequency, |v| format!("{v:.2}")),
-        or_dash(r.clv, |v| money(v, 0)),
+        or_dash(r.clv, |v| format_number(v, 0)),
         or_dash(at_risk_share, percent),
         format!(
             "{}/{}",
@@ -285,6 +285,11 @@ fn shorten(name: &str, width: usize) -> String {
 /// `12.3%` for 0.123.
 fn percent(rate: f64) -> String {
     format!("{:.1}%", 100.0 * rate)
+}
+
+/// `1,234` for 1234.
+fn count(n: usize) -> String {
+    format_number(n as f64, 0)
 }
 
 /// An NPS score as the whole number it is usually quoted as, with its sign: `+12`, `-100`, `0`.

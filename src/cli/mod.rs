@@ -25,7 +25,6 @@ mod features;
 mod generate;
 mod kpis;
 mod models;
-mod numbers;
 mod report;
 mod score;
 mod train;

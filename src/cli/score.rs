@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 
-use super::numbers::{count, money};
 use super::{parse_date_arg, DataArgs, ModelArgs, Ui};
 use churn::dates::format_day;
+use churn::report::format_number;
 
 use churn::score::{self, ScoreConfig, SortBy};
 use churn::{data, io};
@@ -112,14 +112,14 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
     }
     ui.info(format!(
         "scored {} customers active on {} with {}: {} high risk, {} total value at risk; left out {} lapsed and {} who never ordered; wrote {} rows to {} in {:.1}s",
-        count(list.scored),
+        format_number(list.scored as f64, 0),
         format_day(list.as_of),
         model.id,
-        count(list.high_risk),
-        money(list.total_value_at_risk, 2),
-        count(p.lapsed),
-        count(p.never_ordered),
-        count(df.height()),
+        format_number(list.high_risk as f64, 0),
+        format_number(list.total_value_at_risk, 2),
+        format_number(p.lapsed as f64, 0),
+        format_number(p.never_ordered as f64, 0),
+        format_number(df.height() as f64, 0),
         args.out.display(),
         started.elapsed().as_secs_f64()
     ));
