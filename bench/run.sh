@@ -19,6 +19,12 @@
 #   OUT     results folder                          (default bench/results/<UTC date>)
 #   CHURN   the Rust binary                         (default target/release/churn)
 #   PY      the peer's Python                       (default bench/peer/.venv/bin/python)
+#   SIDES   which sides to run: "churn peer", "churn" or "peer" (default "churn peer")
+#   CORES   run every timed process on this many cores (taskset -c 0..CORES-1 where taskset
+#           exists, and the thread pools of rayon, polars and BLAS set to CORES); default:
+#           all cores, each library choosing its own threads
+#   GNU_TIME  GNU time, for wall time and peak memory (default /usr/bin/time; installed
+#           with apt when missing)
 # Rows of results.csv for the sizes and stages being run are replaced; other rows are kept,
 # so that a later run at another size (or of fewer stages) adds to the same summary.
 set -euo pipefail
@@ -33,7 +39,10 @@ CHURN=${CHURN:-target/release/churn}
 DEFAULT_PY=bench/peer/.venv/bin/python
 PY=${PY:-$DEFAULT_PY}
 PEER=bench/peer/peer.py
-TIME=/usr/bin/time
+SIDES=${SIDES:-"churn peer"}
+CORES=${CORES:-}
+TIME=${GNU_TIME:-/usr/bin/time}
+PIN=()
 RESULTS=$OUT/results.csv
 HEADER="size,stage,side,run,wall_s,rss_mb,roc_auc"
 ALL_STAGES="features train_logistic train_tree train_forest evaluate score"
@@ -67,6 +76,10 @@ selected_stages() {
     done
 }
 
+runs_side() {
+    [[ " $SIDES " == *" $1 "* ]]
+}
+
 wants() {
     [[ " $SELECTED " == *" $1 "* ]]
 }
@@ -77,6 +90,17 @@ check_tools() {
         [[ $size =~ ^[1-9][0-9]*$ ]] || die "SIZES must hold whole numbers of customers, got '$size'"
     done
     [[ -x $CHURN ]] || die "no binary at $CHURN: build it with 'make release' (or set CHURN)"
+    [[ $SIDES =~ ^\ *(churn|peer)(\ +(churn|peer))?\ *$ ]] || die "SIDES must name churn, peer or both, got '$SIDES'"
+    if [[ -n $CORES ]]; then
+        [[ $CORES =~ ^[1-9][0-9]*$ ]] || die "CORES must be a whole number of at least 1, got '$CORES'"
+        export RAYON_NUM_THREADS=$CORES POLARS_MAX_THREADS=$CORES OMP_NUM_THREADS=$CORES \
+            OPENBLAS_NUM_THREADS=$CORES MKL_NUM_THREADS=$CORES
+        if command -v taskset >/dev/null; then
+            PIN=(taskset -c "0-$((CORES - 1))")
+        else
+            log "no taskset here: CORES=$CORES sets the thread pools only"
+        fi
+    fi
     if [[ ! -x $TIME ]]; then
         log "installing GNU time (Debian package 'time') for wall time and peak memory"
         if [[ $(id -u) -eq 0 ]]; then
@@ -85,7 +109,7 @@ check_tools() {
             sudo apt-get install -y time >&2
         fi
     fi
-    if [[ ! -x $PY ]]; then
+    if [[ ! -x $PY ]] && runs_side peer; then
         [[ $PY == "$DEFAULT_PY" ]] || die "no Python at $PY (set PY, or unset it to use the peer's venv)"
         log "creating the peer's venv from bench/peer/requirements.txt"
         python3 -m venv bench/peer/.venv
@@ -95,7 +119,7 @@ check_tools() {
 
 # Prints one value of a JSON file given as a path of keys, or nothing when it is absent.
 json_value() {
-    "$PY" - "$@" <<'EOF'
+    python3 - "$@" <<'EOF'
 import json, sys
 value = json.load(open(sys.argv[1]))
 for key in sys.argv[2:]:
@@ -120,10 +144,11 @@ timed() {
     local size=$1 stage=$2 side=$3 run=$4 auc_keys=$5
     shift 6
     local stdout=$W/$side-$stage.json stderr=$W/$side-$stage.log timing=$W/time.txt
+    runs_side "$side" || return 0
     if ((run == 1)); then
-        record_command "$size" "$stage" "$side" "$@"
+        record_command "$size" "$stage" "$side" "${PIN[@]}" "$@"
     fi
-    if ! "$TIME" -f '%e %M' -o "$timing" "$@" >"$stdout" 2>"$stderr"; then
+    if ! "$TIME" -f '%e %M' -o "$timing" "${PIN[@]}" "$@" >"$stdout" 2>"$stderr"; then
         tail -n 20 "$stderr" >&2
         die "$side $stage failed at $size customers (run $run); the log is $stderr"
     fi
@@ -182,7 +207,7 @@ stage_train() {
 # Evaluation and scoring use the saved logistic model of each side; when the train stage
 # was not selected, it is fitted once here, untimed.
 ensure_logistic_models() {
-    if [[ -s $W/churn-logistic.id && -s $W/peer-logistic.pkl ]]; then
+    if [[ -s $W/churn-logistic.id ]] && { ! runs_side peer || [[ -s $W/peer-logistic.pkl ]]; }; then
         return
     fi
     log "$1: fitting the logistic models once, untimed, for evaluate and score"
@@ -190,8 +215,10 @@ ensure_logistic_models() {
     "${CHURN_TRAIN[@]}" >"$W/churn-untimed-train.json" 2>"$W/churn-untimed-train.log" ||
         die "untimed churn train failed at $1 customers; the log is $W/churn-untimed-train.log"
     json_value "$W/churn-untimed-train.json" id >"$W/churn-logistic.id"
-    "${PEER_TRAIN[@]}" >"$W/peer-untimed-train.json" 2>"$W/peer-untimed-train.log" ||
-        die "untimed peer train failed at $1 customers; the log is $W/peer-untimed-train.log"
+    if runs_side peer; then
+        "${PEER_TRAIN[@]}" >"$W/peer-untimed-train.json" 2>"$W/peer-untimed-train.log" ||
+            die "untimed peer train failed at $1 customers; the log is $W/peer-untimed-train.log"
+    fi
 }
 
 # The peer's train already scores its holdout, and it has no separate evaluate command,
@@ -342,7 +369,10 @@ write_summary() {
         echo
         echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo "- commit: $(commit_line); binary: \`$CHURN\` ($("$CHURN" --version 2>/dev/null || echo 'version unknown'))"
-        echo "- peer: $("$PY" -c 'import sys, polars, sklearn; print(f"Python {sys.version.split()[0]}, polars {polars.__version__}, scikit-learn {sklearn.__version__}")')"
+        if runs_side peer; then
+            echo "- peer: $("$PY" -c 'import sys, polars, sklearn; print(f"Python {sys.version.split()[0]}, polars {polars.__version__}, scikit-learn {sklearn.__version__}")')"
+        fi
+        echo "- sides: $SIDES; cores: ${CORES:-all $(nproc), each library choosing its threads}${PIN[*]:+ (pinned with ${PIN[*]})}"
         echo "- machine: $(nproc) cores (\`nproc\`), ${cpu:-CPU model unknown}, $(free -g | awk '/^Mem:/ { print $2 " GiB memory (" $7 " GiB available at the end)" }')"
         echo "- data: \`churn generate --customers N\` (seed 42, 2023-01-01 to 2025-12-31), generated once, untimed"
         echo
