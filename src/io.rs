@@ -55,11 +55,13 @@ where
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(io_err)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".churn-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".churn-").suffix(".tmp");
+    // Temporary files are private (0600) by default; an output is an ordinary file, as
+    // readable by the team as one the user creates (0666 less the umask).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp = builder.tempfile_in(dir).map_err(io_err)?;
     {
         let mut out = BufWriter::new(tmp.as_file());
         write(&mut out).map_err(Into::into)?;
@@ -99,4 +101,23 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), WriteError> {
             .map(|_| ())
             .map_err(polars_err),
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn outputs_get_the_permissions_of_a_file_the_user_creates() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.txt");
+        File::create(&plain).unwrap();
+        let written = dir.path().join("written.txt");
+        write_text(&written, "x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&written), mode(&plain));
+        assert_eq!(std::fs::read_to_string(&written).unwrap(), "x");
+    }
 }
