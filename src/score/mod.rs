@@ -184,7 +184,7 @@ fn score_in_chunks(
         frame: &frame,
         artifact,
         reference: reference.view(),
-        columns: model.matrix.feature_names(),
+        reason_keys: reasons::ReasonKeys::new(&model.matrix.feature_names()),
         medians: medians(&frame),
     };
     let rows: Vec<AtRiskRow> = ranked
@@ -215,7 +215,7 @@ struct Explainer<'a> {
     artifact: &'a ModelArtifact,
     /// The scored population's mean design row: "average customer" for the linear model.
     reference: ArrayView1<'a, f64>,
-    columns: Vec<String>,
+    reason_keys: reasons::ReasonKeys,
     /// Population medians of the raw features, quoted in the reasons.
     medians: Vec<f64>,
 }
@@ -250,8 +250,10 @@ impl Explainer<'_> {
                     segment: sub.segment.get(i),
                     region: sub.region.get(i),
                 };
-                let reasons = reasons::rank(&self.columns, &contributions)
-                    .iter()
+                let reasons = self
+                    .reason_keys
+                    .rank(&contributions)
+                    .into_iter()
                     .map(|key| reasons::phrase(key, &customer, &median))
                     .collect();
                 AtRiskRow {
