@@ -23,6 +23,7 @@ mod backtest;
 mod evaluate;
 mod features;
 mod generate;
+mod ingest;
 mod kpis;
 mod models;
 mod report;
@@ -39,7 +40,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use churn::data::{ColumnMap, LoadOptions, RawTables};
+use churn::data::{self, ColumnMap, LoadOptions, RawTables, Source};
 use churn::dates;
 use churn::features::{FeatureConfig, DEFAULT_ACTIVE_DAYS};
 use churn::labels::{LabelDefinition, LabelSpec, DEFAULT_HORIZON_DAYS};
@@ -68,6 +69,9 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Check a data directory against the data contract and summarise it.
     Validate(validate::ValidateArgs),
+    /// Read and check a data directory once and keep a compact copy of its tables, so
+    /// that later commands on the same unchanged files skip parsing and checking them.
+    Ingest(ingest::IngestArgs),
     /// Compute point-in-time features (and optionally labels) for one or more snapshots.
     Features(features::FeaturesArgs),
     /// Train a model, evaluate it out of time against the recency baseline, and save it.
@@ -105,16 +109,34 @@ pub struct DataArgs {
     /// instead of refusing the data.
     #[arg(long)]
     drop_unknown_customers: bool,
+    /// Read and check the table files even when `churn ingest` has left an up-to-date
+    /// copy of them (`churn validate` always reads the files).
+    #[arg(long)]
+    read_files: bool,
 }
 
 impl DataArgs {
-    /// Reads and validates the tables (with a spinner), printing the data's warnings.
+    /// The checked tables (with a spinner), printing the data's warnings: from the
+    /// ingested copy while it is up to date, else read and checked from the files.
     pub fn load(&self, ui: &Ui) -> Result<RawTables> {
         let options = self.load_options()?;
         let step = ui.step(format!("reading {}", self.data.display()));
-        let (raw, report) = churn::data::load(&self.data, &options)?;
+        let (raw, warnings, source) = data::open(&self.data, &options, !self.read_files)?;
         drop(step);
-        for w in &report.warnings {
+        match source {
+            Source::Files => {}
+            Source::Ingested(path) => ui.info(format!(
+                "read the ingested copy {} (the table files are unchanged since `churn ingest`)",
+                path.display()
+            )),
+            Source::FilesOverStaleCopy { path, reason } => ui.warn(format!(
+                "the ingested copy {} is out of date: {reason}; read the table files instead \
+                 (`churn ingest --data {}` refreshes it)",
+                path.display(),
+                self.data.display()
+            )),
+        }
+        for w in &warnings {
             ui.warn(w);
         }
         Ok(raw)
@@ -316,6 +338,7 @@ pub fn main() -> ExitCode {
     let result = configure_threads(cli.threads).and_then(|()| match cli.command {
         Command::Generate(args) => generate::run(args, &ui),
         Command::Validate(args) => validate::run(args, &ui),
+        Command::Ingest(args) => ingest::run(args, &ui),
         Command::Features(args) => features::run(args, &ui),
         Command::Train(args) => train::run(args, &ui),
         Command::Backtest(args) => backtest::run(args, &ui),

@@ -15,6 +15,7 @@ mod fingerprint;
 mod mapping;
 mod problem;
 mod read;
+mod store;
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ pub use mapping::{ColumnMap, MappingError};
 use problem::Tally;
 pub use problem::{Problem, ProblemKind};
 use read::{Origin, Part};
+pub use store::store_path;
 
 use crate::dates;
 use crate::schema::{self, Table};
@@ -196,6 +198,8 @@ pub enum DataError {
         dir: PathBuf,
         problems: Vec<Problem>,
     },
+    #[error(transparent)]
+    Write(#[from] crate::io::WriteError),
 }
 
 fn describe_problems(problems: &[Problem], dir: &Path) -> String {
@@ -233,6 +237,66 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
         });
     }
     Ok((tables, report))
+}
+
+/// Where the tables given by [`open`] came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Read and checked from the files; the directory has no ingested copy.
+    Files,
+    /// Read from the fresh ingested copy at this path.
+    Ingested(PathBuf),
+    /// Read from the files because the ingested copy at `path` is out of date or damaged.
+    FilesOverStaleCopy { path: PathBuf, reason: String },
+}
+
+/// The tables of `dir` as [`load`] gives them, with its warnings: from the ingested copy
+/// (see `churn ingest`) while it is fresh, else from the files. With `use_copy` false the
+/// files are always read.
+///
+/// # Errors
+/// As [`load`].
+pub fn open(
+    dir: &Path,
+    opts: &LoadOptions,
+    use_copy: bool,
+) -> Result<(RawTables, Vec<String>, Source), DataError> {
+    let source = if use_copy {
+        match store::read(dir, opts) {
+            store::Stored::Fresh { tables, warnings } => {
+                return Ok((*tables, warnings, Source::Ingested(store_path(dir))))
+            }
+            store::Stored::Stale(reason) => Source::FilesOverStaleCopy {
+                path: store_path(dir),
+                reason,
+            },
+            store::Stored::Missing => Source::Files,
+        }
+    } else {
+        Source::Files
+    };
+    let (tables, report) = load(dir, opts)?;
+    Ok((tables, report.warnings, source))
+}
+
+/// Reads and checks the files of `dir` like [`load`], then writes their ingested copy
+/// (to [`store_path`]) for later commands; returns the tables, the report and the path.
+///
+/// # Errors
+/// As [`load`], or the copy cannot be written (nothing half-written is left).
+pub fn ingest(
+    dir: &Path,
+    opts: &LoadOptions,
+) -> Result<(RawTables, DataReport, PathBuf), DataError> {
+    // Listed before reading, so that a file changed meanwhile makes the copy stale.
+    let files = store::source_files(dir);
+    let (tables, report) = load(dir, opts)?;
+    let files = files.ok_or_else(|| DataError::Read {
+        file: dir.to_path_buf(),
+        message: "the table files could not be listed again after reading".to_string(),
+    })?;
+    let path = store::write(dir, files, opts, &tables, &report.warnings)?;
+    Ok((tables, report, path))
 }
 
 /// Runs every check without stopping at the first problem.

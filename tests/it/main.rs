@@ -4,6 +4,7 @@ mod bad_input;
 mod evaluate;
 mod features;
 mod generator;
+mod ingest;
 mod kpis;
 mod labels;
 mod leakage;

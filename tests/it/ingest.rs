@@ -1,0 +1,191 @@
+//! The ingested copy (`churn ingest`): used only while fresh, exactly equal to reading the
+//! files, and never used when stale or damaged.
+
+use std::path::Path;
+
+use churn::data::{self, LoadOptions, RawTables, Source};
+
+use crate::support::{load, stderr, write_fixture, Workdir, ORDERS, T};
+
+fn open(dir: &Path, opts: &LoadOptions) -> (RawTables, Vec<String>, Source) {
+    data::open(dir, opts, true).expect("data opens")
+}
+
+fn stale_reason(source: Source) -> String {
+    match source {
+        Source::FilesOverStaleCopy { reason, .. } => reason,
+        other => panic!("expected a stale copy, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_copy_gives_exactly_the_tables_of_the_files() {
+    let w = Workdir::new();
+    let dir = write_fixture(&w);
+    let opts = LoadOptions::default();
+    let (_, _, source) = open(&dir, &opts);
+    assert_eq!(source, Source::Files, "no copy before `churn ingest`");
+    let (ingested, _, path) = data::ingest(&dir, &opts).unwrap();
+    assert_eq!(path, dir.join(".churn/tables.bin"));
+    let (tables, warnings, source) = open(&dir, &opts);
+    assert_eq!(source, Source::Ingested(path));
+    assert!(warnings.is_empty());
+    let from_files = load(&dir);
+    assert_eq!(tables, from_files);
+    assert_eq!(ingested, from_files);
+    // The fixture has what a copy must carry: nulls in segment, churned_at and
+    // resolved_at, both survey kinds and an extra column.
+    assert_eq!(tables.customers.extra_columns, vec!["account_manager"]);
+    assert_eq!(tables.customers.segment.as_ref().unwrap().get(6), None);
+    assert_eq!(
+        tables
+            .tickets
+            .as_ref()
+            .unwrap()
+            .resolved
+            .iter()
+            .flatten()
+            .count(),
+        4
+    );
+    // Asked not to use it, the files are read.
+    let (_, _, source) = data::open(&dir, &opts, false).unwrap();
+    assert_eq!(source, Source::Files);
+}
+
+#[test]
+fn tables_that_are_absent_stay_absent() {
+    let w = Workdir::new();
+    let dir = write_fixture(&w);
+    std::fs::remove_file(dir.join("tickets.csv")).unwrap();
+    std::fs::remove_file(dir.join("surveys.csv")).unwrap();
+    let opts = LoadOptions::default();
+    let (_, report, _) = data::ingest(&dir, &opts).unwrap();
+    let (tables, warnings, source) = open(&dir, &opts);
+    assert!(matches!(source, Source::Ingested(_)));
+    assert!(tables.tickets.is_none() && tables.surveys.is_none());
+    assert_eq!(tables, load(&dir));
+    assert_eq!(warnings, report.warnings);
+}
+
+#[test]
+fn a_changed_new_or_removed_file_makes_the_copy_stale() {
+    let w = Workdir::new();
+    let dir = write_fixture(&w);
+    let opts = LoadOptions::default();
+    data::ingest(&dir, &opts).unwrap();
+    w.write("data/orders.csv", &format!("{ORDERS}o16,C5,2025-06-01,7\n"));
+    let (tables, _, source) = open(&dir, &opts);
+    assert_eq!(stale_reason(source), "orders.csv has changed");
+    assert_eq!(
+        tables.orders.day.len(),
+        16,
+        "the new order is read from the file"
+    );
+
+    data::ingest(&dir, &opts).unwrap();
+    assert!(matches!(open(&dir, &opts).2, Source::Ingested(_)));
+    std::fs::remove_file(dir.join("surveys.csv")).unwrap();
+    let (tables, _, source) = open(&dir, &opts);
+    assert_eq!(stale_reason(source), "surveys.csv is gone");
+    assert!(tables.surveys.is_none());
+
+    data::ingest(&dir, &opts).unwrap();
+    w.write(
+        "data/surveys/part-0.csv",
+        "customer_id,responded_at,kind,score\nC1,2025-01-10,csat,9\n",
+    );
+    assert_eq!(
+        stale_reason(open(&dir, &opts).2),
+        "surveys/part-0.csv is new"
+    );
+}
+
+#[test]
+fn other_options_make_the_copy_stale_and_warnings_are_kept() {
+    let w = Workdir::new();
+    let dir = write_fixture(&w);
+    w.write(
+        "data/orders.csv",
+        &format!("{ORDERS}o16,C99,2025-06-01,7\n"),
+    );
+    let dropping = LoadOptions {
+        drop_unknown_customers: true,
+        ..LoadOptions::default()
+    };
+    let (_, report, _) = data::ingest(&dir, &dropping).unwrap();
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    let (tables, warnings, source) = open(&dir, &dropping);
+    assert!(matches!(source, Source::Ingested(_)));
+    assert_eq!(
+        warnings, report.warnings,
+        "the copy repeats the warnings of its reading"
+    );
+    assert_eq!(tables.orders.day.len(), 15);
+    // Without the option the files are read, and refused for the unknown customer.
+    let err = data::open(&dir, &LoadOptions::default(), true).unwrap_err();
+    assert!(err.to_string().contains("C99"), "{err}");
+}
+
+#[test]
+fn a_damaged_copy_is_never_used() {
+    let w = Workdir::new();
+    let dir = write_fixture(&w);
+    let opts = LoadOptions::default();
+    let (_, _, path) = data::ingest(&dir, &opts).unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let expect = |bytes: &[u8], reason: &str| {
+        std::fs::write(&path, bytes).unwrap();
+        let (tables, _, source) = open(&dir, &opts);
+        let got = stale_reason(source);
+        assert!(got.contains(reason), "{got:?} should contain {reason:?}");
+        assert_eq!(tables, load(&dir));
+    };
+    // One value changed near the end (an order amount or later): the checksum catches it.
+    let mut flipped = good.clone();
+    let at = good.len() - 40;
+    flipped[at] ^= 0x10;
+    expect(&flipped, "checksum");
+    expect(&good[..good.len() - 100], "ends early");
+    expect(b"customer_id\nC1\n", "not an ingested copy");
+    std::fs::write(&path, &good).unwrap();
+    assert!(matches!(open(&dir, &opts).2, Source::Ingested(_)));
+}
+
+#[test]
+fn commands_read_the_copy_and_write_the_same_bytes() {
+    let w = Workdir::new();
+    write_fixture(&w);
+    let features = |extra: &[&str], out: &str| {
+        let mut args = vec!["features", "--data", "data", "--as-of", T, "--out", out];
+        args.extend_from_slice(extra);
+        let run = w.run(&args);
+        assert!(run.status.success(), "{}", stderr(&run));
+        (stderr(&run), std::fs::read(w.join(out)).unwrap())
+    };
+    let (before, files) = features(&[], "a.csv");
+    assert!(!before.contains("ingested copy"), "{before}");
+    let out = w.run(&["ingest", "--data", "data", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["customers"], 7);
+    assert_eq!(summary["orders"], 15);
+    assert_eq!(summary["tickets"], 6);
+    assert_eq!(summary["surveys"], 7);
+    let size = std::fs::metadata(w.join("data/.churn/tables.bin"))
+        .unwrap()
+        .len();
+    assert_eq!(summary["bytes"], size);
+    let (note, copied) = features(&[], "b.csv");
+    assert!(note.contains("read the ingested copy"), "{note}");
+    assert_eq!(copied, files);
+    let (note, read) = features(&["--read-files"], "c.csv");
+    assert!(!note.contains("ingested copy"), "{note}");
+    assert_eq!(read, files);
+    w.write("data/orders.csv", &format!("{ORDERS}o16,C5,2025-06-01,7\n"));
+    let (note, _) = features(&[], "d.csv");
+    assert!(
+        note.contains("is out of date: orders.csv has changed; read the table files instead"),
+        "{note}"
+    );
+}
