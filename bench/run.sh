@@ -15,7 +15,11 @@
 #   SIZES   customers per data set                  (default "100000 1000000")
 #   RUNS    timed runs of each stage on each side   (default 3)
 #   STAGES  stages to time: features train_logistic train_tree train_forest evaluate
-#           score, or `train` for all three models  (default: all of them)
+#           score ingested, or `train` for all three models  (default: all of them).
+#           `ingested` is the Rust tool alone: `churn ingest` once, then features,
+#           train_logistic, evaluate and score reading the ingested copy (rows named
+#           ingest, <stage>_ingested and end_to_end_ingested); the other stages read
+#           the CSV files (`--read-files`).
 #   OUT     results folder                          (default bench/results/<UTC date>)
 #   CHURN   the Rust binary                         (default target/release/churn)
 #   PY      the peer's Python                       (default bench/peer/.venv/bin/python)
@@ -33,7 +37,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SIZES=${SIZES:-"100000 1000000"}
 RUNS=${RUNS:-3}
-STAGES=${STAGES:-"features train evaluate score"}
+STAGES=${STAGES:-"features train evaluate score ingested"}
 OUT=${OUT:-bench/results/$(date -u +%Y-%m-%d)}
 CHURN=${CHURN:-target/release/churn}
 DEFAULT_PY=bench/peer/.venv/bin/python
@@ -43,9 +47,16 @@ SIDES=${SIDES:-"churn peer"}
 CORES=${CORES:-}
 TIME=${GNU_TIME:-/usr/bin/time}
 PIN=()
+# How the Rust commands read their data: the files, unless the ingested stage says otherwise.
+FROM=(--read-files)
 RESULTS=$OUT/results.csv
 HEADER="size,stage,side,run,wall_s,rss_mb,roc_auc"
-ALL_STAGES="features train_logistic train_tree train_forest evaluate score"
+ALL_STAGES="features train_logistic train_tree train_forest evaluate score ingested"
+# Rows of the summary, in order; a row <stage>_ingested is compared with the peer's <stage>.
+ROWS="features train_logistic train_tree train_forest evaluate score end_to_end
+      ingest features_ingested train_logistic_ingested evaluate_ingested score_ingested
+      end_to_end_ingested"
+INGESTED_ROWS="ingest features_ingested train_logistic_ingested evaluate_ingested score_ingested"
 
 # Both sides fit the same learners with the same settings: the Rust defaults, spelled out
 # so that a change of default on either side cannot silently change the comparison.
@@ -176,7 +187,7 @@ learner_flags() {
 train_commands() {
     local kind=$1 flags
     mapfile -t flags < <(learner_flags "$kind")
-    CHURN_TRAIN=("$CHURN" train --data "$D" --model "$kind" "${flags[@]}" --snapshots 3
+    CHURN_TRAIN=("$CHURN" train --data "$D" "${FROM[@]}" --model "$kind" "${flags[@]}" --snapshots 3
         --calibration none --out "$W/churn-models" --json)
     PEER_TRAIN=("$PY" "$PEER" train --data "$D" --model "$kind" "${flags[@]}" --snapshots 3
         --out "$W/peer-$kind.pkl")
@@ -185,7 +196,7 @@ train_commands() {
 stage_features() {
     local size=$1 run
     for ((run = 1; run <= RUNS; run++)); do
-        timed "$size" features churn "$run" - -- "$CHURN" features --data "$D" --labels \
+        timed "$size" features churn "$run" - -- "$CHURN" features --data "$D" "${FROM[@]}" --labels \
             --snapshots 6 --out "$W/churn-features.parquet"
         timed "$size" features peer "$run" - -- "$PY" "$PEER" features --data "$D" --labels \
             --snapshots 6 --out "$W/peer-features.parquet"
@@ -229,7 +240,7 @@ stage_evaluate() {
     id=$(<"$W/churn-logistic.id")
     for ((run = 1; run <= RUNS; run++)); do
         timed "$size" evaluate churn "$run" evaluation.model.roc_auc -- "$CHURN" evaluate \
-            --data "$D" --model "$id" --models-dir "$W/churn-models" --json
+            --data "$D" "${FROM[@]}" --model "$id" --models-dir "$W/churn-models" --json
     done
 }
 
@@ -238,11 +249,40 @@ stage_score() {
     ensure_logistic_models "$size"
     id=$(<"$W/churn-logistic.id")
     for ((run = 1; run <= RUNS; run++)); do
-        timed "$size" score churn "$run" - -- "$CHURN" score --data "$D" --model "$id" \
+        timed "$size" score churn "$run" - -- "$CHURN" score --data "$D" "${FROM[@]}" --model "$id" \
             --models-dir "$W/churn-models" --out "$W/churn-scores.csv" --show 0
         timed "$size" score peer "$run" - -- "$PY" "$PEER" score --data "$D" \
             --model "$W/peer-logistic.pkl" --out "$W/peer-scores.csv"
     done
+}
+
+# The Rust tool with one `churn ingest` first, as a nightly job would run it: every later
+# command reads the ingested copy instead of parsing and checking the CSV files again.
+# Per run: ingest, then features, train_logistic, evaluate and score from the copy. The
+# copy is removed afterwards, and the scores must equal those read from the files.
+stage_ingested() {
+    local size=$1 run id
+    for ((run = 1; run <= RUNS; run++)); do
+        rm -rf "$D/.churn"
+        timed "$size" ingest churn "$run" - -- "$CHURN" ingest --data "$D" --json
+        FROM=()
+        timed "$size" features_ingested churn "$run" - -- "$CHURN" features --data "$D" \
+            --labels --snapshots 6 --out "$W/churn-features-ingested.parquet"
+        train_commands logistic
+        timed "$size" train_logistic_ingested churn "$run" holdout.roc_auc -- "${CHURN_TRAIN[@]}"
+        id=$(json_value "$W/churn-train_logistic_ingested.json" id)
+        timed "$size" evaluate_ingested churn "$run" evaluation.model.roc_auc -- "$CHURN" \
+            evaluate --data "$D" --model "$id" --models-dir "$W/churn-models" --json
+        timed "$size" score_ingested churn "$run" - -- "$CHURN" score --data "$D" --model "$id" \
+            --models-dir "$W/churn-models" --out "$W/churn-scores-ingested.csv" --show 0
+        FROM=(--read-files)
+    done
+    rm -rf "$D/.churn"
+    if [[ -s $W/churn-scores.csv && -s $W/churn-logistic.id && $(<"$W/churn-logistic.id") == "$id" ]]; then
+        cmp -s "$W/churn-scores.csv" "$W/churn-scores-ingested.csv" ||
+            die "the scores read from the ingested copy differ from those read from the files"
+        log "$size: the scores from the ingested copy equal those from the files, byte for byte"
+    fi
 }
 
 # End to end, per side and run: features + train logistic + evaluate (churn only) + score,
@@ -253,15 +293,22 @@ end_to_end() {
     for stage in features train_logistic evaluate score; do
         wants "$stage" || return 0
     done
-    awk -F, -v size="$size" '
-        $1 == size && ($2 == "features" || $2 == "train_logistic" || $2 == "evaluate" || $2 == "score") {
+    sum_rows "$size" end_to_end "features train_logistic evaluate score"
+}
+
+# sum_rows SIZE NAME "STAGES": per side and run, the wall times of STAGES summed and the
+# largest peak memory, appended to results.csv as stage NAME.
+sum_rows() {
+    local size=$1 name=$2 parts=$3
+    awk -F, -v size="$size" -v name="$name" -v parts=" $parts " '
+        $1 == size && index(parts, " " $2 " ") {
             key = $3 "," $4
             wall[key] += $5
             if ($6 > rss[key]) rss[key] = $6
         }
-        END { for (key in wall) printf "%s,end_to_end,%s,%.2f,%.1f,\n", size, key, wall[key], rss[key] }
-    ' "$RESULTS" | sort -t, -k3,3 -k4,4n >"$W/end_to_end.csv"
-    cat "$W/end_to_end.csv" >>"$RESULTS"
+        END { for (key in wall) printf "%s,%s,%s,%.2f,%.1f,\n", size, name, key, wall[key], rss[key] }
+    ' "$RESULTS" | sort -t, -k3,3 -k4,4n >"$W/$name.csv"
+    cat "$W/$name.csv" >>"$RESULTS"
 }
 
 # Drops the rows (and recorded commands) that this invocation is about to measure again;
@@ -273,6 +320,9 @@ forget_previous() {
     fi
     if wants features && wants train_logistic && wants evaluate && wants score; then
         forget="$forget end_to_end"
+    fi
+    if wants ingested; then
+        forget="$forget $INGESTED_ROWS end_to_end_ingested"
     fi
     keep=$(mktemp)
     for file in "$RESULTS" "$OUT/commands.tsv"; do
@@ -322,7 +372,7 @@ or_dash() {
 auc_cell() {
     local churn peer
     churn=$(cell_values "$1" "$2" churn 7 | median %.4f)
-    peer=$(cell_values "$1" "$2" peer 7 | median %.4f)
+    peer=$(cell_values "$1" "${2%_ingested}" peer 7 | median %.4f)
     if [[ -z $churn && -z $peer ]]; then
         printf '–'
     else
@@ -331,19 +381,21 @@ auc_cell() {
 }
 
 size_table() {
-    local size=$1 stage churn_s peer_s churn_mb peer_mb n_churn n_peer
+    local size=$1 stage peer_stage churn_s peer_s churn_mb peer_mb n_churn n_peer
     echo "### $size customers"
     echo
     echo "| stage | churn median s | peer median s | ratio (peer/churn) | churn peak RSS MB | peer peak RSS MB | RSS ratio | ROC AUC churn / peer | runs churn / peer |"
     echo "|---|---|---|---|---|---|---|---|---|"
-    for stage in $ALL_STAGES end_to_end; do
+    for stage in $ROWS; do
+        peer_stage=${stage%_ingested}
         n_churn=$(cell_values "$size" "$stage" churn 5 | wc -l)
-        n_peer=$(cell_values "$size" "$stage" peer 5 | wc -l)
+        ((n_churn > 0)) || [[ $stage == "$peer_stage" ]] || continue
+        n_peer=$(cell_values "$size" "$peer_stage" peer 5 | wc -l)
         ((n_churn + n_peer > 0)) || continue
         churn_s=$(cell_values "$size" "$stage" churn 5 | median)
-        peer_s=$(cell_values "$size" "$stage" peer 5 | median)
+        peer_s=$(cell_values "$size" "$peer_stage" peer 5 | median)
         churn_mb=$(cell_values "$size" "$stage" churn 6 | maximum)
-        peer_mb=$(cell_values "$size" "$stage" peer 6 | maximum)
+        peer_mb=$(cell_values "$size" "$peer_stage" peer 6 | maximum)
         printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |\n' "$stage" \
             "$(or_dash "$churn_s")" "$(or_dash "$peer_s")" "$(ratio "$peer_s" "$churn_s")" \
             "$(or_dash "$churn_mb")" "$(or_dash "$peer_mb")" "$(ratio "$peer_mb" "$churn_mb")" \
@@ -382,7 +434,11 @@ write_summary() {
         echo "with \`--calibration none\` because the peer does not calibrate; both use seed 0 and"
         echo "the same depth, leaf size and trees. The peer has no evaluate command (its train"
         echo "already scores the holdout), so \`evaluate\` is the Rust tool alone. \`end_to_end\` is"
-        echo "features + train_logistic + evaluate (Rust only) + score, summed per run."
+        echo "features + train_logistic + evaluate (Rust only) + score, summed per run. Rows"
+        echo "\`ingest\` and \`<stage>_ingested\` are the Rust tool after one \`churn ingest\`,"
+        echo "reading its ingested copy instead of the CSV files, compared with the peer's same"
+        echo "stage from the CSV files; \`end_to_end_ingested\` is ingest + features + train_logistic"
+        echo "+ evaluate + score from the copy, compared with the peer's \`end_to_end\`."
         echo
         for size in $(tail -n +2 "$RESULTS" | cut -d, -f1 | sort -un); do
             size_table "$size"
@@ -424,6 +480,10 @@ main() {
         if wants evaluate; then stage_evaluate "$size"; fi
         if wants score; then stage_score "$size"; fi
         end_to_end "$size"
+        if wants ingested; then
+            stage_ingested "$size"
+            sum_rows "$size" end_to_end_ingested "$INGESTED_ROWS"
+        fi
     done
     write_summary
     log "done in $((SECONDS - started)) s: $RESULTS and $OUT/summary.md"
