@@ -53,7 +53,7 @@ pub fn run(args: IngestArgs, ui: &Ui) -> Result<ExitCode> {
         let optional = |n: Option<usize>, what: &str| {
             n.map_or_else(|| format!("no {what}"), |n| format!("{} {what}", count(n)))
         };
-        out!(
+        ui.info(format!(
             "ingested {}: {} customers, {} orders, {}, {} into {} ({} MB) in {seconds:.1} s",
             dir.display(),
             count(raw.customers.len()),
@@ -62,7 +62,7 @@ pub fn run(args: IngestArgs, ui: &Ui) -> Result<ExitCode> {
             optional(surveys, "surveys"),
             path.display(),
             format_number(bytes as f64 / 1e6, 1),
-        );
+        ));
         ui.info(format!(
             "commands with --data {} now read this copy while the table files stay unchanged \
              (--read-files reads the files anyway)",
