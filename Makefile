@@ -15,6 +15,7 @@ $(SAMPLE)/customers.csv: | release
 
 demo: release $(SAMPLE)/customers.csv
 	$(BIN) validate --data $(SAMPLE)
+	$(BIN) ingest --data $(SAMPLE)
 	@mkdir -p $(OUT)
 	$(BIN) features --data $(SAMPLE) --labels --snapshots 3 --out $(OUT)/features.parquet
 	$(BIN) train --data $(SAMPLE) --model logistic --out $(OUT)/models --promote
