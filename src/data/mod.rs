@@ -398,9 +398,61 @@ fn read_all(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
 /// Customer id -> customer number; `usable` is false when the customers table itself
 /// failed, so that events are not all reported as unknown customers.
 struct CustomerIndex {
-    map: HashMap<String, u32, Xxh3DefaultBuilder>,
+    map: HashMap<IdKey, u32, Xxh3DefaultBuilder>,
     n: usize,
     usable: bool,
+}
+
+/// Bytes of an id held inside an [`IdKey`] itself.
+const INLINE_ID: usize = 22;
+
+/// A customer id as a key of the customer index, held inline when it is short (most
+/// exported ids are), so that a lookup compares it in the table's own memory instead of
+/// following a pointer to a string: one cache miss per lookup instead of two.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum IdKey {
+    /// `bytes[..len]` is the id, the rest zeros.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_ID],
+    },
+    Heap(Box<[u8]>),
+}
+
+impl IdKey {
+    fn new(id: &str) -> IdKey {
+        let b = id.as_bytes();
+        if b.len() <= INLINE_ID {
+            let mut bytes = [0; INLINE_ID];
+            bytes[..b.len()].copy_from_slice(b);
+            IdKey::Inline {
+                len: b.len() as u8,
+                bytes,
+            }
+        } else {
+            IdKey::Heap(b.into())
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            IdKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            IdKey::Heap(b) => b,
+        }
+    }
+}
+
+// Hashes as its bytes do, so the index can be asked with a plain `&[u8]`.
+impl std::hash::Hash for IdKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for IdKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
 }
 
 /// One file's columns, under our names.
@@ -574,7 +626,7 @@ impl Reader<'_> {
         let mut region: Option<Vec<Option<String>>> = None;
         let mut churned_at: Option<Vec<Option<i32>>> = None;
         let mut extra_columns: Vec<String> = Vec::new();
-        let mut seen: HashMap<String, u32, Xxh3DefaultBuilder> =
+        let mut seen: HashMap<IdKey, u32, Xxh3DefaultBuilder> =
             HashMap::with_hasher(Xxh3DefaultBuilder);
         let mut range = DayRange::default();
         let mut duplicates: Vec<Problem> = Vec::new();
@@ -636,7 +688,7 @@ impl Reader<'_> {
                 );
                 let before = ids.len();
                 for (row_idx, id) in part_ids.iter().enumerate() {
-                    match seen.entry(id.clone()) {
+                    match seen.entry(IdKey::new(id)) {
                         Entry::Occupied(_) => dup.hit(row_idx, || id.clone()),
                         Entry::Vacant(slot) => {
                             slot.insert((before + row_idx) as u32);
@@ -1116,7 +1168,7 @@ fn customer_numbers(
         };
         let number = match previous {
             Some((seen, number)) if seen == id => number,
-            _ => index.map.get(id).copied(),
+            _ => index.map.get(id.as_bytes()).copied(),
         };
         previous = Some((id, number));
         if number.is_none() && index.usable {

@@ -107,3 +107,23 @@ fn a_column_found_only_in_a_later_part_is_null_in_the_earlier_ones() {
     assert_eq!(tables.customers.ids, ["C1", "C2", "C3", "C4"]);
     assert_eq!(tables.orders.offsets.0, [0, 1, 1, 2, 2]);
 }
+
+#[test]
+fn ids_of_every_length_are_found_and_only_themselves() {
+    // Short ids are held inline, long ones on the heap; both must hash and compare as
+    // their bytes do, including at the boundary and for ids that are prefixes of others.
+    let ids: Vec<String> = (0..=40).map(|n| "C".repeat(n)).collect();
+    let mut map: HashMap<IdKey, u32, Xxh3DefaultBuilder> = HashMap::with_hasher(Xxh3DefaultBuilder);
+    for (i, id) in ids.iter().enumerate() {
+        assert!(map.insert(IdKey::new(id), i as u32).is_none(), "{id}");
+    }
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(map.get(id.as_bytes()), Some(&(i as u32)), "{id}");
+        assert_eq!(IdKey::new(id).as_bytes(), id.as_bytes());
+    }
+    assert!(matches!(IdKey::new(&ids[INLINE_ID]), IdKey::Inline { .. }));
+    assert!(matches!(IdKey::new(&ids[INLINE_ID + 1]), IdKey::Heap(_)));
+    assert_eq!(map.get("D".as_bytes()), None);
+    assert_eq!(map.get("C".repeat(41).as_bytes()), None);
+    assert_eq!(map.get("ü".as_bytes()), None);
+}
