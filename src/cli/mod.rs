@@ -110,7 +110,7 @@ pub struct DataArgs {
     #[arg(long)]
     drop_unknown_customers: bool,
     /// Read and check the table files even when `churn ingest` has left an up-to-date
-    /// copy of them (`churn validate` always reads the files).
+    /// copy of them (`churn validate` and `churn ingest` always read the files).
     #[arg(long)]
     read_files: bool,
 }
@@ -130,8 +130,8 @@ impl DataArgs {
                 path.display()
             )),
             Source::FilesOverStaleCopy { path, reason } => ui.warn(format!(
-                "the ingested copy {} is out of date: {reason}; read the table files instead \
-                 (`churn ingest --data {}` refreshes it)",
+                "the ingested copy {} is not used: {reason}; read the table files instead \
+                 (`churn ingest --data {}` writes it afresh)",
                 path.display(),
                 self.data.display()
             )),

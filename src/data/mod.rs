@@ -242,11 +242,12 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
 /// Where the tables given by [`open`] came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
-    /// Read and checked from the files; the directory has no ingested copy.
+    /// Read and checked from the files: there is no ingested copy, or it was not asked for.
     Files,
     /// Read from the fresh ingested copy at this path.
     Ingested(PathBuf),
-    /// Read from the files because the ingested copy at `path` is out of date or damaged.
+    /// Read from the files because the ingested copy at `path` is stale or damaged, for
+    /// `reason`.
     FilesOverStaleCopy { path: PathBuf, reason: String },
 }
 

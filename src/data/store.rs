@@ -146,7 +146,7 @@ pub fn read(dir: &Path, opts: &LoadOptions) -> Stored {
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Stored::Missing,
-        Err(e) => return Stored::Stale(format!("{} cannot be opened: {e}", path.display())),
+        Err(e) => return Stored::Stale(format!("it cannot be opened ({e})")),
     };
     let length = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut r = In {
@@ -157,7 +157,7 @@ pub fn read(dir: &Path, opts: &LoadOptions) -> Stored {
     };
     let header = match r.header() {
         Ok(h) => h,
-        Err(e) => return Stored::Stale(format!("{} is damaged ({e})", path.display())),
+        Err(e) => return Stored::Stale(format!("it is damaged ({e})")),
     };
     if let Some(reason) = staleness(&header, dir, opts) {
         return Stored::Stale(reason);
@@ -167,7 +167,7 @@ pub fn read(dir: &Path, opts: &LoadOptions) -> Stored {
             tables: Box::new(tables),
             warnings: header.warnings,
         },
-        Err(e) => Stored::Stale(format!("{} is damaged ({e})", path.display())),
+        Err(e) => Stored::Stale(format!("it is damaged ({e})")),
     }
 }
 
@@ -188,8 +188,10 @@ fn staleness(header: &Header, dir: &Path, opts: &LoadOptions) -> Option<String> 
     };
     for file in &now {
         match header.files.iter().find(|f| f.path == file.path) {
-            None => return Some(format!("{} is new", file.path)),
-            Some(then) if then != file => return Some(format!("{} has changed", file.path)),
+            None => return Some(format!("{} is new since it was written", file.path)),
+            Some(then) if then != file => {
+                return Some(format!("{} has changed since it was written", file.path))
+            }
             Some(_) => {}
         }
     }
@@ -197,7 +199,7 @@ fn staleness(header: &Header, dir: &Path, opts: &LoadOptions) -> Option<String> 
         .files
         .iter()
         .find(|f| !now.iter().any(|n| n.path == f.path))
-        .map(|gone| format!("{} is gone", gone.path))
+        .map(|gone| format!("{} is gone since it was written", gone.path))
 }
 
 /// A little-endian fixed-width value of a column.

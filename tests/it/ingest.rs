@@ -76,7 +76,10 @@ fn a_changed_new_or_removed_file_makes_the_copy_stale() {
     data::ingest(&dir, &opts).unwrap();
     w.write("data/orders.csv", &format!("{ORDERS}o16,C5,2025-06-01,7\n"));
     let (tables, _, source) = open(&dir, &opts);
-    assert_eq!(stale_reason(source), "orders.csv has changed");
+    assert_eq!(
+        stale_reason(source),
+        "orders.csv has changed since it was written"
+    );
     assert_eq!(
         tables.orders.day.len(),
         16,
@@ -87,7 +90,10 @@ fn a_changed_new_or_removed_file_makes_the_copy_stale() {
     assert!(matches!(open(&dir, &opts).2, Source::Ingested(_)));
     std::fs::remove_file(dir.join("surveys.csv")).unwrap();
     let (tables, _, source) = open(&dir, &opts);
-    assert_eq!(stale_reason(source), "surveys.csv is gone");
+    assert_eq!(
+        stale_reason(source),
+        "surveys.csv is gone since it was written"
+    );
     assert!(tables.surveys.is_none());
 
     data::ingest(&dir, &opts).unwrap();
@@ -97,7 +103,7 @@ fn a_changed_new_or_removed_file_makes_the_copy_stale() {
     );
     assert_eq!(
         stale_reason(open(&dir, &opts).2),
-        "surveys/part-0.csv is new"
+        "surveys/part-0.csv is new since it was written"
     );
 }
 
@@ -185,7 +191,10 @@ fn commands_read_the_copy_and_write_the_same_bytes() {
     w.write("data/orders.csv", &format!("{ORDERS}o16,C5,2025-06-01,7\n"));
     let (note, _) = features(&[], "d.csv");
     assert!(
-        note.contains("is out of date: orders.csv has changed; read the table files instead"),
+        note.contains(
+            "data/.churn/tables.bin is not used: orders.csv has changed since it was written; \
+             read the table files instead"
+        ),
         "{note}"
     );
 }
