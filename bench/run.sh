@@ -262,6 +262,7 @@ stage_score() {
 # copy is removed afterwards, and the scores must equal those read from the files.
 stage_ingested() {
     local size=$1 run id
+    runs_side churn || return 0
     for ((run = 1; run <= RUNS; run++)); do
         rm -rf "$D/.churn"
         timed "$size" ingest churn "$run" - -- "$CHURN" ingest --data "$D" --json

@@ -294,7 +294,7 @@ pub fn ingest(
     let (tables, report) = load(dir, opts)?;
     let files = files.ok_or_else(|| DataError::Read {
         file: dir.to_path_buf(),
-        message: "the table files could not be listed again after reading".to_string(),
+        message: "the table files could not be listed to record their sizes and times".to_string(),
     })?;
     let path = store::write(dir, files, opts, &tables, &report.warnings)?;
     Ok((tables, report, path))

@@ -237,15 +237,14 @@ impl<W: Write> Out<W> {
     }
 
     /// A column: its length, then its values, converted a chunk at a time.
-    fn column<T: Le>(
-        &mut self,
-        n: usize,
-        values: impl IntoIterator<Item = T>,
-    ) -> std::io::Result<()> {
-        self.bytes(&(n as u64).to_le_bytes())?;
-        let mut buf = std::mem::take(&mut self.buf);
-        let mut written = 0;
+    fn column<T: Le, I>(&mut self, values: I) -> std::io::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+    {
         let mut values = values.into_iter();
+        self.bytes(&(values.len() as u64).to_le_bytes())?;
+        let mut buf = std::mem::take(&mut self.buf);
         loop {
             buf.clear();
             for v in (&mut values).take(CHUNK) {
@@ -254,18 +253,15 @@ impl<W: Write> Out<W> {
             if buf.is_empty() {
                 break;
             }
-            written += buf.len() / T::WIDTH;
             self.bytes(&buf)?;
         }
         self.buf = buf;
-        assert_eq!(written, n, "a column's length and its values agree");
         Ok(())
     }
 
     fn texts(&mut self, texts: &[String]) -> std::io::Result<()> {
-        self.column(texts.len(), texts.iter().map(|t| t.len() as u64))?;
-        let total = texts.iter().map(String::len).sum();
-        self.column(total, texts.iter().flat_map(|t| t.bytes()))
+        self.column(texts.iter().map(|t| t.len() as u64))?;
+        self.column(texts.concat().bytes())
     }
 
     fn flag(&mut self, present: bool) -> std::io::Result<()> {
@@ -275,25 +271,25 @@ impl<W: Write> Out<W> {
     fn categorical(&mut self, c: Option<&Categorical>) -> std::io::Result<()> {
         self.flag(c.is_some())?;
         if let Some(c) = c {
-            self.column(c.codes.len(), c.codes.iter().copied())?;
+            self.column(c.codes.iter().copied())?;
             self.texts(&c.levels)?;
         }
         Ok(())
     }
 
     fn optional<T: Le + Default>(&mut self, values: &[Option<T>]) -> std::io::Result<()> {
-        self.column(values.len(), values.iter().map(|v| u8::from(v.is_some())))?;
-        self.column(values.len(), values.iter().map(|v| v.unwrap_or_default()))
+        self.column(values.iter().map(|v| u8::from(v.is_some())))?;
+        self.column(values.iter().map(|v| v.unwrap_or_default()))
     }
 
     fn offsets(&mut self, o: &Offsets) -> std::io::Result<()> {
-        self.column(o.0.len(), o.0.iter().map(|&v| v as u64))
+        self.column(o.0.iter().map(|&v| v as u64))
     }
 
     fn tables(&mut self, t: &RawTables) -> std::io::Result<()> {
         let c = &t.customers;
         self.texts(&c.ids)?;
-        self.column(c.signup_day.len(), c.signup_day.iter().copied())?;
+        self.column(c.signup_day.iter().copied())?;
         self.categorical(c.segment.as_ref())?;
         self.categorical(c.region.as_ref())?;
         self.flag(c.churned_at.is_some())?;
@@ -302,24 +298,23 @@ impl<W: Write> Out<W> {
         }
         self.texts(&c.extra_columns)?;
         self.offsets(&t.orders.offsets)?;
-        self.column(t.orders.day.len(), t.orders.day.iter().copied())?;
-        self.column(t.orders.amount.len(), t.orders.amount.iter().copied())?;
+        self.column(t.orders.day.iter().copied())?;
+        self.column(t.orders.amount.iter().copied())?;
         self.flag(t.tickets.is_some())?;
         if let Some(k) = &t.tickets {
             self.offsets(&k.offsets)?;
-            self.column(k.created.len(), k.created.iter().copied())?;
+            self.column(k.created.iter().copied())?;
             self.optional(&k.resolved)?;
-            self.column(k.priority.len(), k.priority.iter().copied())?;
+            self.column(k.priority.iter().copied())?;
         }
         self.flag(t.surveys.is_some())?;
         if let Some(s) = &t.surveys {
             self.offsets(&s.offsets)?;
-            self.column(s.at.len(), s.at.iter().copied())?;
-            let kinds = s.kind.iter().map(|k| u8::from(*k == SurveyKind::Nps));
-            self.column(s.kind.len(), kinds)?;
-            self.column(s.score.len(), s.score.iter().copied())?;
+            self.column(s.at.iter().copied())?;
+            self.column(s.kind.iter().map(|k| u8::from(*k == SurveyKind::Nps)))?;
+            self.column(s.score.iter().copied())?;
         }
-        self.column(1, [t.data_end])
+        self.column([t.data_end])
     }
 }
 

@@ -13,6 +13,8 @@
 //! parallel and their sums are added in block order, so the result is bit-identical for
 //! any thread count.
 
+use std::borrow::Cow;
+
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Slice};
 use rayon::prelude::*;
@@ -68,21 +70,16 @@ impl Problem<'_> {
     fn fill_block(&self, start: usize, block: &mut ArrayViewMut2<f64>) {
         for (i, mut out) in block.rows_mut().into_iter().enumerate() {
             let row = self.x.row(start + i);
+            // Plain slices let the compiler vectorise this loop, which runs on every row at
+            // every pass. Rows of a row-major `x` are borrowed; any other layout is copied.
+            let row: Cow<[f64]> = row
+                .as_slice()
+                .map_or_else(|| Cow::Owned(row.to_vec()), Cow::Borrowed);
+            let out = out.as_slice_mut().expect("a block is row-major");
             out[0] = 1.0;
-            // On contiguous rows (the usual case) plain slices let the compiler vectorise
-            // this loop, which runs on every row at every pass; the arithmetic is the same.
-            match (out.as_slice_mut(), row.as_slice()) {
-                (Some(out), Some(row)) => {
-                    let scaled = out[1..].iter_mut().zip(row);
-                    for ((o, &v), (&m, &s)) in scaled.zip(self.means.iter().zip(self.stds)) {
-                        *o = (v - m) / s;
-                    }
-                }
-                _ => {
-                    for (j, &v) in row.iter().enumerate() {
-                        out[j + 1] = (v - self.means[j]) / self.stds[j];
-                    }
-                }
+            let scaled = out[1..].iter_mut().zip(row.iter());
+            for ((o, &v), (&m, &s)) in scaled.zip(self.means.iter().zip(self.stds)) {
+                *o = (v - m) / s;
             }
         }
     }
