@@ -40,7 +40,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use churn::data::{self, ColumnMap, LoadOptions, RawTables, Source};
+use churn::data::{self, ColumnMap, LoadOptions, RawTables, Source, Tables};
 use churn::dates;
 use churn::features::{FeatureConfig, DEFAULT_ACTIVE_DAYS};
 use churn::labels::{LabelDefinition, LabelSpec, DEFAULT_HORIZON_DAYS};
@@ -116,12 +116,20 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// The checked tables (with a spinner), printing the data's warnings: from the
-    /// ingested copy while it is up to date, else read and checked from the files.
+    /// The checked tables in memory (with a spinner), printing the data's warnings: from
+    /// the ingested copy while it is up to date, else read and checked from the files.
     pub fn load(&self, ui: &Ui) -> Result<RawTables> {
+        let tables = self.open(ui)?;
+        let _step = ui.step(format!("reading {}", self.data.display()));
+        Ok(tables.into_raw()?)
+    }
+
+    /// As [`DataArgs::load`], but the ingested copy's events stay on disk until read, for
+    /// a command that reads them a block of customers at a time.
+    pub fn open(&self, ui: &Ui) -> Result<Tables> {
         let options = self.load_options()?;
         let step = ui.step(format!("reading {}", self.data.display()));
-        let (raw, warnings, source) = data::open(&self.data, &options, !self.read_files)?;
+        let (tables, warnings, source) = data::open_tables(&self.data, &options, !self.read_files)?;
         drop(step);
         match source {
             Source::Files => {}
@@ -139,7 +147,7 @@ impl DataArgs {
         for w in &warnings {
             ui.warn(w);
         }
-        Ok(raw)
+        Ok(tables)
     }
 
     fn load_options(&self) -> Result<LoadOptions> {

@@ -52,6 +52,9 @@ pub struct ScoreArgs {
     json: bool,
 }
 
+/// Rows of the at-risk list explained and written at a time.
+const WRITE_BATCH_ROWS: usize = 131_072;
+
 pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
     let started = Instant::now();
     if io::TableFormat::of(&args.out).is_none() {
@@ -63,10 +66,10 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
         }
     }
     let model = args.model.load()?;
-    let raw = args.data.load(ui)?;
+    let tables = args.data.open(ui)?;
     let keep = data::read_customer_columns(&args.data.data, &args.keep)?;
     let config = ScoreConfig {
-        as_of: args.as_of.unwrap_or(raw.data_end),
+        as_of: args.as_of.unwrap_or(tables.data_end()),
         top: args.top,
         min_probability: args.min_probability,
         sort: match args.sort {
@@ -75,12 +78,24 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
         },
     };
     let step = ui.step(format!("scoring with model {}", model.id));
-    let list = score::score(&raw, &model, &config);
-    let customers = raw.into_customers();
+    let list = score::score_tables(&tables, &model, &config)?;
+    let customers = tables.into_customers();
     step.bar
         .set_message(format!("writing {}", args.out.display()));
-    let mut df = score::to_dataframe(&list, &customers, &keep)?;
-    io::write_table(&mut df, &args.out)?;
+    // The list is explained and written a batch of rows at a time, never whole; the rows
+    // to show are kept from the first batch.
+    let schema = score::to_dataframe(&list, &[], 0, &customers, &keep)?
+        .schema()
+        .clone();
+    let mut shown = Vec::new();
+    let batches = (0..list.len()).step_by(WRITE_BATCH_ROWS).map(|start| {
+        let rows = list.rows(start..(start + WRITE_BATCH_ROWS).min(list.len()));
+        if start == 0 {
+            shown.extend(rows.iter().take(args.show).cloned());
+        }
+        score::to_dataframe(&list, &rows, start, &customers, &keep)
+    });
+    let written = io::write_table_batches(&args.out, &schema, batches)?;
     drop(step);
 
     let p = list.population;
@@ -93,12 +108,12 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
             "total_value_at_risk": list.total_value_at_risk,
             "lapsed_left_out": p.lapsed,
             "never_ordered_left_out": p.never_ordered,
-            "rows_written": df.height(),
+            "rows_written": written,
             "out": args.out.display().to_string(),
         });
         out!("{}", serde_json::to_string_pretty(&summary)?);
     } else if args.show > 0 {
-        for (i, r) in list.rows.iter().take(args.show).enumerate() {
+        for (i, r) in shown.iter().enumerate() {
             out!(
                 "{:>5}  {:<12} {:>6.1}%  {:<6}  {:>10.2}  {}",
                 i + 1,
@@ -119,7 +134,7 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
         format_number(list.total_value_at_risk, 2),
         format_number(p.lapsed as f64, 0),
         format_number(p.never_ordered as f64, 0),
-        format_number(df.height() as f64, 0),
+        format_number(written as f64, 0),
         args.out.display(),
         started.elapsed().as_secs_f64()
     ));

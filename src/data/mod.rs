@@ -31,7 +31,7 @@ pub use mapping::{ColumnMap, MappingError};
 use problem::Tally;
 pub use problem::{Problem, ProblemKind};
 use read::{Origin, Part};
-pub use store::store_path;
+pub use store::{store_path, IngestedCopy};
 
 use crate::dates;
 use crate::schema::{self, Table};
@@ -66,6 +66,14 @@ impl Categorical {
         let code = self.codes[idx];
         (code != NULL_CODE).then(|| self.levels[code as usize].as_str())
     }
+
+    /// The rows in `range`, with the same levels (so codes keep their meaning).
+    pub fn slice(&self, range: Range<usize>) -> Categorical {
+        Categorical {
+            codes: self.codes[range].to_vec(),
+            levels: self.levels.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -89,6 +97,18 @@ impl Customers {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+
+    /// Customers `range`, renumbered from 0.
+    pub fn slice(&self, range: Range<usize>) -> Customers {
+        Customers {
+            ids: self.ids[range.clone()].to_vec(),
+            signup_day: self.signup_day[range.clone()].to_vec(),
+            segment: self.segment.as_ref().map(|c| c.slice(range.clone())),
+            region: self.region.as_ref().map(|c| c.slice(range.clone())),
+            churned_at: self.churned_at.as_ref().map(|c| c[range].to_vec()),
+            extra_columns: self.extra_columns.clone(),
+        }
+    }
 }
 
 /// Event rows grouped by customer: rows `offsets[c]..offsets[c + 1]` belong to customer `c`.
@@ -98,6 +118,14 @@ pub struct Offsets(pub Vec<usize>);
 impl Offsets {
     pub fn of(&self, customer: usize) -> Range<usize> {
         self.0[customer]..self.0[customer + 1]
+    }
+
+    /// The offsets of customers `range`, renumbered from 0, and the event rows they cover.
+    pub fn slice(&self, range: Range<usize>) -> (Offsets, Range<usize>) {
+        let bounds = &self.0[range.start..=range.end];
+        let first = bounds[0];
+        let rows = first..bounds[bounds.len() - 1];
+        (Offsets(bounds.iter().map(|&o| o - first).collect()), rows)
     }
 }
 
@@ -149,6 +177,43 @@ impl RawTables {
     /// orders, tickets and surveys are freed here rather than at the end of the command.
     pub fn into_customers(self) -> Customers {
         self.customers
+    }
+
+    /// Customers `range` (renumbered from 0) with their events: what a stage that works
+    /// a block of customers at a time sees. The ingested copy reads the same block from
+    /// disk without holding the rest ([`IngestedCopy::block`]).
+    pub fn block(&self, range: Range<usize>) -> RawTables {
+        let (offsets, rows) = self.orders.offsets.slice(range.clone());
+        let orders = Orders {
+            offsets,
+            day: self.orders.day[rows.clone()].to_vec(),
+            amount: self.orders.amount[rows].to_vec(),
+        };
+        let tickets = self.tickets.as_ref().map(|t| {
+            let (offsets, rows) = t.offsets.slice(range.clone());
+            Tickets {
+                offsets,
+                created: t.created[rows.clone()].to_vec(),
+                resolved: t.resolved[rows.clone()].to_vec(),
+                priority: t.priority[rows].to_vec(),
+            }
+        });
+        let surveys = self.surveys.as_ref().map(|s| {
+            let (offsets, rows) = s.offsets.slice(range.clone());
+            Surveys {
+                offsets,
+                at: s.at[rows.clone()].to_vec(),
+                kind: s.kind[rows.clone()].to_vec(),
+                score: s.score[rows].to_vec(),
+            }
+        });
+        RawTables {
+            customers: self.customers.slice(range),
+            orders,
+            tickets,
+            surveys,
+            data_end: self.data_end,
+        }
     }
 }
 
@@ -251,21 +316,69 @@ pub enum Source {
     FilesOverStaleCopy { path: PathBuf, reason: String },
 }
 
-/// The tables of `dir` as [`load`] gives them, with its warnings: from the ingested copy
-/// (see `churn ingest`) while it is fresh, else from the files. With `use_copy` false the
+/// The checked tables of a data directory: read from the files, or the fresh ingested
+/// copy, whose customers are in memory and whose events are read from disk when asked for,
+/// all at once or a block of customers at a time.
+#[derive(Debug)]
+pub enum Tables {
+    Loaded(RawTables),
+    Ingested(IngestedCopy),
+}
+
+impl Tables {
+    pub fn customers(&self) -> &Customers {
+        match self {
+            Tables::Loaded(raw) => &raw.customers,
+            Tables::Ingested(copy) => copy.customers(),
+        }
+    }
+
+    pub fn data_end(&self) -> i32 {
+        match self {
+            Tables::Loaded(raw) => raw.data_end,
+            Tables::Ingested(copy) => copy.data_end(),
+        }
+    }
+
+    /// All of the tables in memory.
+    ///
+    /// # Errors
+    /// The ingested copy cannot be read (an I/O failure: it was checked when opened).
+    pub fn into_raw(self) -> Result<RawTables, DataError> {
+        match self {
+            Tables::Loaded(raw) => Ok(raw),
+            Tables::Ingested(copy) => copy.into_tables(),
+        }
+    }
+
+    /// The customers alone; the events are freed (or never read).
+    pub fn into_customers(self) -> Customers {
+        match self {
+            Tables::Loaded(raw) => raw.into_customers(),
+            Tables::Ingested(copy) => copy.into_customers(),
+        }
+    }
+}
+
+/// The tables of `dir` as [`load`] gives them, with its warnings: the ingested copy (see
+/// `churn ingest`) while it is fresh, else read from the files. With `use_copy` false the
 /// files are always read.
 ///
 /// # Errors
 /// As [`load`].
-pub fn open(
+pub fn open_tables(
     dir: &Path,
     opts: &LoadOptions,
     use_copy: bool,
-) -> Result<(RawTables, Vec<String>, Source), DataError> {
+) -> Result<(Tables, Vec<String>, Source), DataError> {
     let source = if use_copy {
         match store::read(dir, opts) {
-            store::Stored::Fresh { tables, warnings } => {
-                return Ok((*tables, warnings, Source::Ingested(store_path(dir))))
+            store::Stored::Fresh { copy, warnings } => {
+                return Ok((
+                    Tables::Ingested(*copy),
+                    warnings,
+                    Source::Ingested(store_path(dir)),
+                ))
             }
             store::Stored::Stale(reason) => Source::FilesOverStaleCopy {
                 path: store_path(dir),
@@ -277,7 +390,20 @@ pub fn open(
         Source::Files
     };
     let (tables, report) = load(dir, opts)?;
-    Ok((tables, report.warnings, source))
+    Ok((Tables::Loaded(tables), report.warnings, source))
+}
+
+/// [`open_tables`], with all of the tables in memory.
+///
+/// # Errors
+/// As [`open_tables`] and [`Tables::into_raw`].
+pub fn open(
+    dir: &Path,
+    opts: &LoadOptions,
+    use_copy: bool,
+) -> Result<(RawTables, Vec<String>, Source), DataError> {
+    let (tables, warnings, source) = open_tables(dir, opts, use_copy)?;
+    Ok((tables.into_raw()?, warnings, source))
 }
 
 /// Reads and checks the files of `dir` like [`load`], then writes their ingested copy

@@ -3,7 +3,10 @@
 //! fraction of the time that parsing and checking the files takes.
 //!
 //! Input: the data directory, its load options and (to write) its checked tables.
-//! Output: the tables and their warnings, or why the copy cannot be used.
+//! Output: an [`IngestedCopy`] and its warnings, or why the copy cannot be used. Opening a
+//! copy reads its customers and checks its checksum; the events stay on disk until they
+//! are read, all at once ([`IngestedCopy::into_tables`]) or a block of customers at a time
+//! ([`IngestedCopy::block`]), so a stage that works by blocks never holds them all.
 //! Invariants: a copy is used only while it is *fresh*: the same table files with the same
 //! sizes and modification times, the same column mapping and options, and the same format
 //! and program version as when it was written. Anything else makes it stale, and the
@@ -16,7 +19,8 @@
 //! 16-byte checksum.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -25,8 +29,8 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::read::locate;
 use super::{
-    Categorical, Customers, LoadOptions, Offsets, Orders, RawTables, SurveyKind, Surveys, Tickets,
-    NULL_CODE,
+    Categorical, Customers, DataError, LoadOptions, Offsets, Orders, RawTables, SurveyKind,
+    Surveys, Tickets, NULL_CODE,
 };
 use crate::io::{write_atomically, WriteError};
 use crate::schema::Table;
@@ -71,7 +75,7 @@ pub enum Stored {
     /// A copy that must not be used, and why (in words for the user).
     Stale(String),
     Fresh {
-        tables: Box<RawTables>,
+        copy: Box<IngestedCopy>,
         warnings: Vec<String>,
     },
 }
@@ -140,7 +144,9 @@ pub fn write(
     Ok(path)
 }
 
-/// Reads the copy of `dir` if there is one and it is fresh for `opts`.
+/// Opens the copy of `dir` if there is one and it is fresh for `opts`: reads its header
+/// and customers, and checks the checksum of the whole file (the events are hashed on the
+/// way, not kept).
 pub fn read(dir: &Path, opts: &LoadOptions) -> Stored {
     let path = store_path(dir);
     let file = match File::open(&path) {
@@ -153,6 +159,7 @@ pub fn read(dir: &Path, opts: &LoadOptions) -> Stored {
         r: BufReader::with_capacity(1 << 20, file),
         hash: Xxh3::new(),
         buf: Vec::new(),
+        length,
         left: length,
     };
     let header = match r.header() {
@@ -162,12 +169,185 @@ pub fn read(dir: &Path, opts: &LoadOptions) -> Stored {
     if let Some(reason) = staleness(&header, dir, opts) {
         return Stored::Stale(reason);
     }
-    match r.tables().and_then(|t| r.finish().map(|()| t)) {
-        Ok(tables) => Stored::Fresh {
-            tables: Box::new(tables),
+    match r.layout().and_then(|l| r.finish().map(|()| l)) {
+        Ok(layout) => Stored::Fresh {
+            copy: Box::new(IngestedCopy {
+                file: r.r.into_inner(),
+                path,
+                layout,
+            }),
             warnings: header.warnings,
         },
         Err(e) => Stored::Stale(format!("it is damaged ({e})")),
+    }
+}
+
+/// Where an event column's values lie in the copy: `len` values from byte `at`.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    at: u64,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct OrderSpans {
+    offsets: Offsets,
+    day: Span,
+    amount: Span,
+}
+
+#[derive(Debug)]
+struct TicketSpans {
+    offsets: Offsets,
+    created: Span,
+    resolved_present: Span,
+    resolved: Span,
+    priority: Span,
+}
+
+#[derive(Debug)]
+struct SurveySpans {
+    offsets: Offsets,
+    at: Span,
+    kind: Span,
+    score: Span,
+}
+
+/// What opening a copy keeps in memory: the customers, the events' grouping by customer
+/// and where each event column lies.
+#[derive(Debug)]
+struct Layout {
+    customers: Customers,
+    orders: OrderSpans,
+    tickets: Option<TicketSpans>,
+    surveys: Option<SurveySpans>,
+    data_end: i32,
+}
+
+/// A fresh copy, open, its checksum checked: the customers in memory, the events on disk.
+#[derive(Debug)]
+pub struct IngestedCopy {
+    file: File,
+    path: PathBuf,
+    layout: Layout,
+}
+
+impl IngestedCopy {
+    pub fn customers(&self) -> &Customers {
+        &self.layout.customers
+    }
+
+    pub fn data_end(&self) -> i32 {
+        self.layout.data_end
+    }
+
+    /// Customers `range` (renumbered from 0) with their events, read from disk: equal to
+    /// [`RawTables::block`] of the whole tables.
+    ///
+    /// # Errors
+    /// The file cannot be read (it was checked when opened, so this is an I/O failure).
+    pub fn block(&self, range: Range<usize>) -> Result<RawTables, DataError> {
+        let customers = self.layout.customers.slice(range.clone());
+        self.tables(customers, range)
+    }
+
+    /// All of the tables in memory.
+    ///
+    /// # Errors
+    /// As [`IngestedCopy::block`].
+    pub fn into_tables(mut self) -> Result<RawTables, DataError> {
+        let all = 0..self.layout.customers.len();
+        let customers = std::mem::take(&mut self.layout.customers);
+        self.tables(customers, all)
+    }
+
+    /// The customers alone, without reading any event.
+    pub fn into_customers(self) -> Customers {
+        self.layout.customers
+    }
+
+    fn tables(&self, customers: Customers, range: Range<usize>) -> Result<RawTables, DataError> {
+        self.events(customers, range).map_err(|e| DataError::Read {
+            file: self.path.clone(),
+            message: format!("the ingested copy could not be read ({e})"),
+        })
+    }
+
+    fn events(&self, customers: Customers, range: Range<usize>) -> std::io::Result<RawTables> {
+        let l = &self.layout;
+        let (offsets, rows) = l.orders.offsets.slice(range.clone());
+        let orders = Orders {
+            offsets,
+            day: self.values(l.orders.day, rows.clone())?,
+            amount: self.values(l.orders.amount, rows)?,
+        };
+        let tickets = match &l.tickets {
+            Some(t) => {
+                let (offsets, rows) = t.offsets.slice(range.clone());
+                let present: Vec<u8> = self.values(t.resolved_present, rows.clone())?;
+                let resolved: Vec<i64> = self.values(t.resolved, rows.clone())?;
+                Some(Tickets {
+                    offsets,
+                    created: self.values(t.created, rows.clone())?,
+                    resolved: present
+                        .into_iter()
+                        .zip(resolved)
+                        .map(|(p, v)| (p != 0).then_some(v))
+                        .collect(),
+                    priority: self.values(t.priority, rows)?,
+                })
+            }
+            None => None,
+        };
+        let surveys = match &l.surveys {
+            Some(s) => {
+                let (offsets, rows) = s.offsets.slice(range);
+                let kind: Vec<u8> = self.values(s.kind, rows.clone())?;
+                Some(Surveys {
+                    offsets,
+                    at: self.values(s.at, rows.clone())?,
+                    kind: kind.into_iter().map(survey_kind).collect(),
+                    score: self.values(s.score, rows)?,
+                })
+            }
+            None => None,
+        };
+        Ok(RawTables {
+            customers,
+            orders,
+            tickets,
+            surveys,
+            data_end: l.data_end,
+        })
+    }
+
+    /// Values `rows` of the column at `span` (within it: the offsets were checked against
+    /// the column's length when the copy was opened).
+    fn values<T: Le>(&self, span: Span, rows: Range<usize>) -> std::io::Result<Vec<T>> {
+        debug_assert!(rows.end <= span.len);
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(span.at + (rows.start * T::WIDTH) as u64))?;
+        let mut values = Vec::with_capacity(rows.len());
+        let mut buf = vec![0u8; rows.len().min(CHUNK) * T::WIDTH];
+        while values.len() < rows.len() {
+            let take = (rows.len() - values.len()).min(CHUNK);
+            let bytes = &mut buf[..take * T::WIDTH];
+            file.read_exact(bytes)?;
+            values.extend(bytes.chunks_exact(T::WIDTH).map(T::get));
+        }
+        Ok(values)
+    }
+}
+
+fn all_of_length(spans: &[Span], rows: usize) -> bool {
+    spans.iter().all(|s| s.len == rows)
+}
+
+fn survey_kind(code: u8) -> SurveyKind {
+    if code == 1 {
+        SurveyKind::Nps
+    } else {
+        SurveyKind::Csat
     }
 }
 
@@ -325,6 +505,8 @@ struct In<R: Read> {
     r: R,
     hash: Xxh3,
     buf: Vec<u8>,
+    /// Bytes in the file.
+    length: u64,
     /// Bytes of the file not read yet: no count read from the file may ask for more.
     left: u64,
 }
@@ -371,6 +553,26 @@ impl<R: Read> In<R> {
             values.extend(self.buf.chunks_exact(T::WIDTH).map(T::get));
         }
         Ok(values)
+    }
+
+    /// An event column: where its values start and how many there are. The values are
+    /// hashed on the way (for the checksum), not kept.
+    fn span<T: Le>(&mut self) -> ReadResult<Span> {
+        let n = self.u64()?;
+        let mut bytes = n.saturating_mul(T::WIDTH as u64);
+        if bytes > self.left {
+            return Err("it ends early: a column is longer than the rest of the file".to_string());
+        }
+        let at = self.length - self.left;
+        while bytes > 0 {
+            let take = bytes.min((CHUNK * 8) as u64);
+            self.fill(take as usize)?;
+            bytes -= take;
+        }
+        Ok(Span {
+            at,
+            len: n as usize,
+        })
     }
 
     fn flag(&mut self) -> ReadResult<bool> {
@@ -445,7 +647,8 @@ impl<R: Read> In<R> {
         Ok((Offsets(raw.into_iter().map(|v| v as usize).collect()), rows))
     }
 
-    fn tables(&mut self) -> ReadResult<RawTables> {
+    /// The customers in memory; the events located.
+    fn layout(&mut self) -> ReadResult<Layout> {
         let ids = self.texts()?;
         let n = ids.len();
         let signup_day: Vec<i32> = self.column()?;
@@ -469,48 +672,39 @@ impl<R: Read> In<R> {
             extra_columns,
         };
         let (offsets, rows) = self.offsets(n)?;
-        let orders = Orders {
+        let orders = OrderSpans {
             offsets,
-            day: self.column()?,
-            amount: self.column()?,
+            day: self.span::<i32>()?,
+            amount: self.span::<f64>()?,
         };
-        let mut lengths_ok = orders.day.len() == rows && orders.amount.len() == rows;
+        let mut lengths_ok = all_of_length(&[orders.day, orders.amount], rows);
         let tickets = if self.flag()? {
             let (offsets, rows) = self.offsets(n)?;
-            let t = Tickets {
+            let t = TicketSpans {
                 offsets,
-                created: self.column()?,
-                resolved: self.optional()?,
-                priority: self.column()?,
+                created: self.span::<i64>()?,
+                resolved_present: self.span::<u8>()?,
+                resolved: self.span::<i64>()?,
+                priority: self.span::<u8>()?,
             };
-            lengths_ok &=
-                t.created.len() == rows && t.resolved.len() == rows && t.priority.len() == rows;
+            lengths_ok &= all_of_length(
+                &[t.created, t.resolved_present, t.resolved, t.priority],
+                rows,
+            );
             Some(t)
         } else {
             None
         };
         let surveys = if self.flag()? {
             let (offsets, rows) = self.offsets(n)?;
-            let at: Vec<i64> = self.column()?;
-            let kind: Vec<u8> = self.column()?;
-            let score: Vec<u8> = self.column()?;
-            lengths_ok &= at.len() == rows && kind.len() == rows && score.len() == rows;
-            let kind = kind
-                .into_iter()
-                .map(|k| {
-                    if k == 1 {
-                        SurveyKind::Nps
-                    } else {
-                        SurveyKind::Csat
-                    }
-                })
-                .collect();
-            Some(Surveys {
+            let s = SurveySpans {
                 offsets,
-                at,
-                kind,
-                score,
-            })
+                at: self.span::<i64>()?,
+                kind: self.span::<u8>()?,
+                score: self.span::<u8>()?,
+            };
+            lengths_ok &= all_of_length(&[s.at, s.kind, s.score], rows);
+            Some(s)
         } else {
             None
         };
@@ -518,7 +712,7 @@ impl<R: Read> In<R> {
         if !lengths_ok || data_end.len() != 1 {
             return Err("an event table's columns differ in length".to_string());
         }
-        Ok(RawTables {
+        Ok(Layout {
             customers,
             orders,
             tickets,

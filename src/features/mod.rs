@@ -20,11 +20,13 @@
 mod compute;
 mod table;
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 pub use table::to_dataframe;
 
-use crate::data::{Categorical, RawTables, NULL_CODE};
+use crate::data::{Categorical, DataError, RawTables, Tables, NULL_CODE};
 use crate::schema::features::NUMERIC;
 
 /// Default length of the activity window that defines the population.
@@ -217,6 +219,129 @@ pub fn build(raw: &RawTables, as_of: &[i32], config: FeatureConfig) -> FeatureFr
     }
 }
 
+/// Customers per block when the events are read from disk a block at a time: one wave, so
+/// a block keeps every core busy and holds about 1/8 of a million-customer base's events.
+pub const BLOCK_CUSTOMERS: usize = CHUNK * WAVE_CHUNKS;
+
+/// [`build`] over `tables`: whole when they are in memory; a block of customers at a time
+/// when they are the ingested copy, so that only one block's events are ever held.
+///
+/// # Errors
+/// The ingested copy cannot be read.
+pub fn build_tables(
+    tables: &Tables,
+    as_of: &[i32],
+    config: FeatureConfig,
+) -> Result<FeatureFrame, DataError> {
+    match tables {
+        Tables::Loaded(raw) => Ok(build(raw, as_of, config)),
+        Tables::Ingested(copy) => build_in_blocks(
+            copy.customers().len(),
+            BLOCK_CUSTOMERS,
+            |range| copy.block(range),
+            as_of,
+            config,
+        ),
+    }
+}
+
+/// [`build`] a block of `block` customers at a time: `load(range)` gives customers `range`
+/// renumbered from 0 with their events (as [`RawTables::block`] does). The frame is equal
+/// to [`build`] of the whole tables.
+///
+/// # Errors
+/// Those of `load`.
+pub fn build_in_blocks<E>(
+    n_customers: usize,
+    block: usize,
+    mut load: impl FnMut(Range<usize>) -> Result<RawTables, E>,
+    as_of: &[i32],
+    config: FeatureConfig,
+) -> Result<FeatureFrame, E> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    loop {
+        let end = (start + block.max(1)).min(n_customers);
+        let mut part = build(&load(start..end)?, as_of, config);
+        let first = u32::try_from(start).expect("customer numbers fit in u32");
+        for customer in &mut part.customer {
+            *customer += first;
+        }
+        parts.push(part);
+        start = end;
+        if start >= n_customers {
+            break;
+        }
+    }
+    Ok(concat(parts))
+}
+
+/// The frames of consecutive blocks of customers as one frame, stacked by snapshot and in
+/// customer order within a snapshot; each column of the parts is freed once gathered.
+fn concat(mut parts: Vec<FeatureFrame>) -> FeatureFrame {
+    let mut populations = parts[0].populations.clone();
+    for part in &parts[1..] {
+        for (total, p) in populations.iter_mut().zip(&part.populations) {
+            total.active += p.active;
+            total.lapsed += p.lapsed;
+            total.never_ordered += p.never_ordered;
+        }
+    }
+    // A part's rows of snapshot s follow those of the snapshots before it.
+    let ranges: Vec<Vec<Range<usize>>> = parts
+        .iter()
+        .map(|part| {
+            let mut start = 0;
+            part.populations
+                .iter()
+                .map(|p| {
+                    start += p.active;
+                    start - p.active..start
+                })
+                .collect()
+        })
+        .collect();
+    let n_rows: usize = populations.iter().map(|p| p.active).sum();
+    let numeric = (0..N_NUMERIC)
+        .map(|j| gather(&mut parts, &ranges, n_rows, |p| &mut p.numeric[j]))
+        .collect();
+    FeatureFrame {
+        customer: gather(&mut parts, &ranges, n_rows, |p| &mut p.customer),
+        snapshot: gather(&mut parts, &ranges, n_rows, |p| &mut p.snapshot),
+        numeric,
+        segment: Categorical {
+            codes: gather(&mut parts, &ranges, n_rows, |p| &mut p.segment.codes),
+            levels: std::mem::take(&mut parts[0].segment.levels),
+        },
+        region: Categorical {
+            codes: gather(&mut parts, &ranges, n_rows, |p| &mut p.region.codes),
+            levels: std::mem::take(&mut parts[0].region.levels),
+        },
+        populations,
+    }
+}
+
+/// One column of every part, in snapshot order then part order (`ranges[part][snapshot]`
+/// are the part's rows of the snapshot); the parts' columns are taken out and freed.
+fn gather<T: Copy>(
+    parts: &mut [FeatureFrame],
+    ranges: &[Vec<Range<usize>>],
+    n_rows: usize,
+    column: impl Fn(&mut FeatureFrame) -> &mut Vec<T>,
+) -> Vec<T> {
+    let columns: Vec<Vec<T>> = parts
+        .iter_mut()
+        .map(|p| std::mem::take(column(p)))
+        .collect();
+    let mut out = Vec::with_capacity(n_rows);
+    for s in 0..ranges.first().map_or(0, Vec::len) {
+        for (values, part) in columns.iter().zip(ranges) {
+            out.extend_from_slice(&values[part[s].clone()]);
+        }
+    }
+    out
+}
+
 /// Concatenates `parts`, dropping each as soon as it is copied.
 fn concat_freeing<T: Copy>(parts: impl Iterator<Item = Vec<T>>, len: usize) -> Vec<T> {
     let mut out = Vec::with_capacity(len);
@@ -236,5 +361,78 @@ fn select(source: Option<&Categorical>, customers: &[u32]) -> Categorical {
             codes: vec![NULL_CODE; customers.len()],
             levels: Vec::new(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::sample;
+
+    /// Equal frames, NaN for NaN (`PartialEq` on `f64` says NaN != NaN).
+    #[track_caller]
+    fn assert_same_frame(a: &FeatureFrame, b: &FeatureFrame, what: &str) {
+        let bits = |f: &FeatureFrame| -> Vec<Vec<u64>> {
+            f.numeric
+                .iter()
+                .map(|c| c.iter().map(|v| v.to_bits()).collect())
+                .collect()
+        };
+        assert_eq!(a.customer, b.customer, "{what}: customers");
+        assert_eq!(a.snapshot, b.snapshot, "{what}: snapshots");
+        assert_eq!(bits(a), bits(b), "{what}: values");
+        assert_eq!(a.segment, b.segment, "{what}: segment");
+        assert_eq!(a.region, b.region, "{what}: region");
+        assert_eq!(a.populations, b.populations, "{what}: populations");
+    }
+
+    /// Blocks are an implementation detail: any block size (1, sizes that do not divide
+    /// the base, larger than the base) gives the frame of the whole tables, for several
+    /// snapshots at once; an error while loading a block is returned as it is.
+    #[test]
+    fn any_block_size_gives_the_frame_of_the_whole_tables() {
+        let (_dir, raw) = sample(700);
+        let config = FeatureConfig::default();
+        let as_of = [raw.data_end - 200, raw.data_end, raw.data_end - 30];
+        let whole = build(&raw, &as_of, config);
+        assert!(
+            whole
+                .populations
+                .iter()
+                .all(|p| p.active > 100 && p.lapsed > 0),
+            "{:?}",
+            whole.populations
+        );
+        let n = raw.customers.len();
+        for block in [1, 7, 256, n, 5000] {
+            let mut loaded = 0;
+            let blocks = build_in_blocks(
+                n,
+                block,
+                |range| {
+                    loaded += range.len();
+                    Ok::<_, String>(raw.block(range))
+                },
+                &as_of,
+                config,
+            )
+            .unwrap();
+            assert_eq!(loaded, n, "every customer is loaded once (block {block})");
+            assert_same_frame(&blocks, &whole, &format!("block {block}"));
+        }
+        let failing = build_in_blocks(
+            n,
+            300,
+            |range| {
+                if range.start == 300 {
+                    Err(format!("cannot read {range:?}"))
+                } else {
+                    Ok(raw.block(range))
+                }
+            },
+            &as_of,
+            config,
+        );
+        assert_eq!(failing.unwrap_err(), "cannot read 300..600");
     }
 }

@@ -16,10 +16,10 @@ pub use table::to_dataframe;
 
 use std::ops::Range;
 
-use ndarray::{Array1, ArrayView1, Axis};
+use ndarray::{Array1, Axis};
 use rayon::prelude::*;
 
-use crate::data::RawTables;
+use crate::data::{Customers, DataError, RawTables, Tables};
 use crate::features::{self, FeatureConfig, FeatureFrame, Population};
 use crate::matrix;
 use crate::model::artifact::ModelArtifact;
@@ -52,11 +52,11 @@ pub struct AtRiskRow {
     pub value_at_risk: f64,
 }
 
-#[derive(Clone, Debug)]
-pub struct AtRiskList {
+/// The scored population, ranked, ready to be explained a slice of rows at a time: the
+/// listed rows and their reasons are made when asked for ([`Ranking::rows`]), so a list of
+/// the whole base need never be held in memory at once.
+pub struct Ranking<'a> {
     pub as_of: i32,
-    /// Ranked rows (after `top` and `min_probability`).
-    pub rows: Vec<AtRiskRow>,
     /// The scored population's features (all of it, not only the listed rows).
     pub frame: FeatureFrame,
     pub population: Population,
@@ -64,6 +64,14 @@ pub struct AtRiskList {
     pub scored: usize,
     pub high_risk: usize,
     pub total_value_at_risk: f64,
+    /// The listed rows in rank order (after `top` and `min_probability`).
+    ranked: Vec<Scored>,
+    artifact: &'a ModelArtifact,
+    /// The scored population's mean design row: "average customer" for the linear model.
+    reference: Array1<f64>,
+    reason_keys: reasons::ReasonKeys,
+    /// Population medians of the raw features, quoted in the reasons.
+    medians: Vec<f64>,
 }
 
 /// Median of the known values of a feature in the scored population.
@@ -98,25 +106,52 @@ struct Scored {
 
 /// Scores the population at `config.as_of` with `artifact`.
 ///
-/// Every customer is predicted (in parallel, a slice of rows at a time); only the rows
-/// that make the list (after `top` and `min_probability`) are explained with reasons.
-pub fn score(raw: &RawTables, artifact: &ModelArtifact, config: &ScoreConfig) -> AtRiskList {
-    score_in_chunks(raw, artifact, config, CHUNK_ROWS)
+/// Every customer is predicted (in parallel, a slice of rows at a time) and ranked; rows
+/// are explained with reasons only when asked for ([`Ranking::rows`]).
+pub fn score<'a>(
+    raw: &RawTables,
+    artifact: &'a ModelArtifact,
+    config: &ScoreConfig,
+) -> Ranking<'a> {
+    let frame = features::build(raw, &[config.as_of], feature_config(artifact));
+    rank(&raw.customers, frame, artifact, config, CHUNK_ROWS)
 }
 
-fn score_in_chunks(
-    raw: &RawTables,
-    artifact: &ModelArtifact,
+/// [`score`] over `tables`, which may be the ingested copy: its events are read a block of
+/// customers at a time and never held whole.
+///
+/// # Errors
+/// The ingested copy cannot be read.
+pub fn score_tables<'a>(
+    tables: &Tables,
+    artifact: &'a ModelArtifact,
+    config: &ScoreConfig,
+) -> Result<Ranking<'a>, DataError> {
+    let frame = features::build_tables(tables, &[config.as_of], feature_config(artifact))?;
+    Ok(rank(
+        tables.customers(),
+        frame,
+        artifact,
+        config,
+        CHUNK_ROWS,
+    ))
+}
+
+fn feature_config(artifact: &ModelArtifact) -> FeatureConfig {
+    FeatureConfig {
+        active_days: artifact.active_days,
+    }
+}
+
+/// Predicts every row of `frame` (the population at `config.as_of`), `chunk_rows` at a
+/// time, and ranks them; ties are broken by customer id.
+fn rank<'a>(
+    customers: &Customers,
+    frame: FeatureFrame,
+    artifact: &'a ModelArtifact,
     config: &ScoreConfig,
     chunk_rows: usize,
-) -> AtRiskList {
-    let frame = features::build(
-        raw,
-        &[config.as_of],
-        FeatureConfig {
-            active_days: artifact.active_days,
-        },
-    );
+) -> Ranking<'a> {
     let model = &artifact.model;
     let chunks: Vec<Range<usize>> = (0..frame.n_rows())
         .step_by(chunk_rows)
@@ -162,7 +197,7 @@ fn score_in_chunks(
         .iter()
         .map(|r| r.probability * r.expected_revenue)
         .sum();
-    let ids = &raw.customers.ids;
+    let ids = &customers.ids;
     let customer_id = |r: &Scored| &ids[frame.customer[r.row] as usize];
     ranked.sort_by(|a, b| {
         let key = |r: &Scored| match config.sort {
@@ -179,26 +214,18 @@ fn score_in_chunks(
     if let Some(top) = config.top {
         ranked.truncate(top);
     }
-
-    let explain = Explainer {
-        frame: &frame,
-        artifact,
-        reference: reference.view(),
-        reason_keys: reasons::ReasonKeys::new(&model.matrix.feature_names()),
-        medians: medians(&frame),
-    };
-    let rows: Vec<AtRiskRow> = ranked
-        .par_chunks(chunk_rows)
-        .flat_map_iter(|slice| explain.rows(slice))
-        .collect();
-    AtRiskList {
+    Ranking {
         as_of: config.as_of,
-        rows,
         population: frame.populations.first().copied().unwrap_or_default(),
+        medians: medians(&frame),
         frame,
         scored,
         high_risk,
         total_value_at_risk,
+        ranked,
+        artifact,
+        reference,
+        reason_keys: reasons::ReasonKeys::new(&model.matrix.feature_names()),
     }
 }
 
@@ -209,19 +236,26 @@ fn feature_index(name: &str) -> usize {
         .expect("a feature of the schema")
 }
 
-/// Turns scored rows into listed rows with their reasons.
-struct Explainer<'a> {
-    frame: &'a FeatureFrame,
-    artifact: &'a ModelArtifact,
-    /// The scored population's mean design row: "average customer" for the linear model.
-    reference: ArrayView1<'a, f64>,
-    reason_keys: reasons::ReasonKeys,
-    /// Population medians of the raw features, quoted in the reasons.
-    medians: Vec<f64>,
-}
+impl Ranking<'_> {
+    /// Rows on the list.
+    pub fn len(&self) -> usize {
+        self.ranked.len()
+    }
 
-impl Explainer<'_> {
-    fn rows(&self, slice: &[Scored]) -> Vec<AtRiskRow> {
+    pub fn is_empty(&self) -> bool {
+        self.ranked.is_empty()
+    }
+
+    /// Rows `range` of the list (0 is the first), with their reasons; explained in
+    /// parallel, a slice at a time.
+    pub fn rows(&self, range: Range<usize>) -> Vec<AtRiskRow> {
+        self.ranked[range]
+            .par_chunks(CHUNK_ROWS)
+            .flat_map_iter(|slice| self.explain(slice))
+            .collect()
+    }
+
+    fn explain(&self, slice: &[Scored]) -> Vec<AtRiskRow> {
         let picked: Vec<usize> = slice.iter().map(|r| r.row).collect();
         let sub = self.frame.select(&picked);
         let x = self
@@ -243,7 +277,7 @@ impl Explainer<'_> {
                     .artifact
                     .model
                     .learner
-                    .contributions(x.row(i), self.reference);
+                    .contributions(x.row(i), self.reference.view());
                 let values: Vec<f64> = sub.numeric.iter().map(|col| col[i]).collect();
                 let customer = reasons::Customer {
                     numeric: &values,

@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{reasons::SEPARATOR, AtRiskList};
+use super::{reasons::SEPARATOR, AtRiskRow, Ranking};
 use crate::data::{Customers, TextColumn};
 use crate::schema::features::{KEY, NUMERIC, REGION, SEGMENT};
 
@@ -11,16 +11,19 @@ fn round(v: f64, places: i32) -> f64 {
     (v * scale).round() / scale
 }
 
-/// Columns: `rank, customer_id, churn_probability, risk_tier, top_reasons,
-/// value_at_risk`, the key raw features, `segment, region`, then `keep` (extra customer
-/// columns, one value per customer number).
+/// `rows` of `ranking` (made by [`Ranking::rows`]; the first is at 0-based position
+/// `first` of the list) as a table. Columns: `rank, customer_id, churn_probability,
+/// risk_tier, top_reasons, value_at_risk`, the key raw features, `segment, region`, then
+/// `keep` (extra customer columns, one value per customer number).
 pub fn to_dataframe(
-    list: &AtRiskList,
+    ranking: &Ranking,
+    rows: &[AtRiskRow],
+    first: usize,
     customers: &Customers,
     keep: &[TextColumn],
 ) -> PolarsResult<DataFrame> {
-    let rows = &list.rows;
     let n = rows.len();
+    let frame = &ranking.frame;
     let mut columns: Vec<Column> = Vec::new();
     let ints = |name: &str, v: Vec<Option<i64>>| {
         Int64Chunked::from_iter_options(name.into(), v.into_iter()).into_column()
@@ -32,7 +35,8 @@ pub fn to_dataframe(
         let c: StringChunked = v.iter().map(|s| s.as_deref()).collect();
         c.with_name(name.into()).into_column()
     };
-    columns.push(ints("rank", (1..=n as i64).map(Some).collect()));
+    let first = first as i64 + 1;
+    columns.push(ints("rank", (first..first + n as i64).map(Some).collect()));
     columns.push(texts(
         "customer_id",
         rows.iter()
@@ -64,7 +68,7 @@ pub fn to_dataframe(
             .iter()
             .position(|n| *n == name)
             .expect("key feature");
-        let col = &list.frame.numeric[j];
+        let col = &frame.numeric[j];
         let values = rows
             .iter()
             .map(|r| Some(col[r.row]).filter(|v| !v.is_nan()));
@@ -80,13 +84,13 @@ pub fn to_dataframe(
     columns.push(texts(
         SEGMENT,
         rows.iter()
-            .map(|r| list.frame.segment.get(r.row).map(str::to_string))
+            .map(|r| frame.segment.get(r.row).map(str::to_string))
             .collect(),
     ));
     columns.push(texts(
         REGION,
         rows.iter()
-            .map(|r| list.frame.region.get(r.row).map(str::to_string))
+            .map(|r| frame.region.get(r.row).map(str::to_string))
             .collect(),
     ));
     for (name, values) in keep {

@@ -24,12 +24,19 @@ fn any_chunk_size_gives_the_same_list() {
                 min_probability: None,
                 sort: SortBy::Probability,
             };
-            let whole = score_in_chunks(&raw, &a, &c, usize::MAX / 2);
+            let ranked = |chunk| {
+                let frame = features::build(&raw, &[c.as_of], feature_config(&a));
+                rank(&raw.customers, frame, &a, &c, chunk)
+            };
+            let whole = ranked(usize::MAX / 2);
             assert!(whole.scored > 500, "{}", whole.scored);
+            let all_rows = whole.rows(0..whole.len());
+            assert_eq!(all_rows.len(), top.unwrap_or(whole.scored));
             for chunk in [1, 7, 100] {
-                let sliced = score_in_chunks(&raw, &a, &c, chunk);
+                let sliced = ranked(chunk);
                 assert_eq!(
-                    sliced.rows, whole.rows,
+                    sliced.rows(0..sliced.len()),
+                    all_rows,
                     "{kind:?} chunk {chunk} top {top:?}"
                 );
                 assert_eq!(sliced.scored, whole.scored);
@@ -39,6 +46,12 @@ fn any_chunk_size_gives_the_same_list() {
                     whole.total_value_at_risk.to_bits()
                 );
             }
+            // Rows asked for a range at a time are the rows of the whole list.
+            let pieces: Vec<AtRiskRow> = [0..3, 3..10, 10..whole.len()]
+                .into_iter()
+                .flat_map(|range| whole.rows(range))
+                .collect();
+            assert_eq!(pieces, all_rows, "{kind:?} top {top:?}");
         }
     }
 }

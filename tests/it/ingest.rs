@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use churn::data::{self, LoadOptions, RawTables, Source};
+use churn::data::{self, LoadOptions, RawTables, Source, Tables};
 
 use crate::support::{load, stderr, write_fixture, Workdir, ORDERS, T};
 
@@ -66,6 +66,44 @@ fn tables_that_are_absent_stay_absent() {
     assert!(tables.tickets.is_none() && tables.surveys.is_none());
     assert_eq!(tables, load(&dir));
     assert_eq!(warnings, report.warnings);
+}
+
+/// The copy read a block of customers at a time gives the blocks of the tables read from
+/// the files, with and without the optional tables; the customers are there before any
+/// event is read.
+#[test]
+fn blocks_read_from_the_copy_are_blocks_of_the_tables() {
+    let w = Workdir::new();
+    let dir = write_fixture(&w);
+    let opts = LoadOptions::default();
+    for without in [None, Some("tickets.csv"), Some("surveys.csv")] {
+        if let Some(file) = without {
+            std::fs::remove_file(dir.join(file)).unwrap();
+        }
+        data::ingest(&dir, &opts).unwrap();
+        let whole = load(&dir);
+        let n = whole.customers.len();
+        assert_eq!(n, 7);
+        let (tables, _, source) = data::open_tables(&dir, &opts, true).unwrap();
+        assert!(matches!(source, Source::Ingested(_)));
+        let Tables::Ingested(copy) = &tables else {
+            panic!("the copy is fresh");
+        };
+        assert_eq!(copy.customers(), &whole.customers);
+        assert_eq!(copy.data_end(), whole.data_end);
+        for range in [0..0, 0..1, 0..3, 2..7, 6..7, 0..n] {
+            assert_eq!(
+                copy.block(range.clone()).unwrap(),
+                whole.block(range.clone()),
+                "customers {range:?} without {without:?}"
+            );
+        }
+        let block = whole.block(2..5);
+        assert_eq!(block.customers.ids, ["C3", "C4", "C5"]);
+        assert_eq!(block.orders.offsets.0[0], 0);
+        assert_eq!(block.orders.offsets.0.len(), 4);
+        assert_eq!(tables.into_raw().unwrap(), whole);
+    }
 }
 
 #[test]
