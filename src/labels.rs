@@ -1,6 +1,8 @@
 //! Stage 3, labels: did a customer of the population at T churn within the horizon?
 //!
-//! Input: [`RawTables`] and the (customer, as-of) pairs of a [`FeatureFrame`].
+//! Input: [`RawTables`] and the (customer, as-of) pairs of a [`FeatureFrame`] (or the
+//! tables alone: [`build_with_features`] makes the frame and its labels together, a block
+//! of customers at a time from the ingested copy).
 //! Output: one `bool` per row, `true` = churned.
 //!
 //! A customer has churned at T under `inactivity` if they place no order in (T, T + H];
@@ -8,9 +10,9 @@
 //! holds. A snapshot is labelable only when its whole window lies within the data:
 //! T + H <= the last day of the data.
 
-use crate::data::RawTables;
+use crate::data::{Customers, DataError, RawTables, TablesRef};
 use crate::dates::format_day;
-use crate::features::FeatureFrame;
+use crate::features::{self, FeatureConfig, FeatureFrame};
 
 pub const DEFAULT_HORIZON_DAYS: i32 = 90;
 
@@ -24,8 +26,8 @@ pub enum LabelDefinition {
 
 impl LabelDefinition {
     /// `either` when the customers table has `churned_at`, otherwise `inactivity`.
-    pub fn default_for(raw: &RawTables) -> LabelDefinition {
-        if raw.customers.churned_at.is_some() {
+    pub fn default_for(customers: &Customers) -> LabelDefinition {
+        if customers.churned_at.is_some() {
             LabelDefinition::Either
         } else {
             LabelDefinition::Inactivity
@@ -66,9 +68,26 @@ pub enum LabelError {
     BadHorizon(i32),
 }
 
-/// The latest as-of date whose label window lies inside the data.
-pub fn latest_labelable(raw: &RawTables, horizon_days: i32) -> i32 {
-    raw.data_end - horizon_days
+/// The latest as-of date whose label window lies inside data ending on `data_end`.
+pub fn latest_labelable(data_end: i32, horizon_days: i32) -> i32 {
+    data_end - horizon_days
+}
+
+/// The features of every snapshot in `as_of` and their labels, from `tables` (a block of
+/// customers at a time from the ingested copy): what [`features::build`] and [`build`]
+/// give on the whole tables.
+///
+/// # Errors
+/// As [`build`], or the ingested copy cannot be read ([`DataError`]).
+pub fn build_with_features<E: From<LabelError> + From<DataError>>(
+    tables: TablesRef,
+    as_of: &[i32],
+    config: FeatureConfig,
+    spec: LabelSpec,
+) -> Result<(FeatureFrame, Vec<bool>), E> {
+    features::build_with(tables, as_of, config, |raw, frame| {
+        build(raw, frame, spec).map_err(E::from)
+    })
 }
 
 /// One label per row of `frame`.

@@ -50,13 +50,13 @@ impl BacktestArgs {
         }
         let latest = s
             .as_of
-            .unwrap_or_else(|| labels::latest_labelable(raw, s.horizon_days));
+            .unwrap_or_else(|| labels::latest_labelable(raw.data_end, s.horizon_days));
         let configs = self
             .model
             .iter()
             .map(|kind| TrainConfig {
                 params: ModelParams::defaults((*kind).into(), self.seed),
-                label: s.label_spec(raw),
+                label: s.label_spec(&raw.customers),
                 features: s.feature_config(),
                 snapshots,
                 step_days: s.step_days,

@@ -33,14 +33,14 @@ pub struct EvaluateArgs {
 
 pub fn run(args: EvaluateArgs, ui: &Ui) -> Result<ExitCode> {
     let artifact = args.model.load()?;
-    let raw = args.data.load(ui)?;
+    let tables = args.data.open(ui)?;
     let options = EvalOptions {
         bootstrap_replicates: args.bootstrap,
         seed: args.seed,
         bins: evaluate::DEFAULT_BINS,
     };
     let step = ui.step("scoring and evaluating");
-    let a = evaluate::assess(&raw, &artifact, args.as_of, &options)?;
+    let a = evaluate::assess(tables.view(), &artifact, args.as_of, &options)?;
     drop(step);
     if args.json {
         out!("{}", serde_json::to_string_pretty(&to_json(&artifact, &a))?);

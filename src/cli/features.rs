@@ -36,30 +36,37 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
     }
     let s = &args.snapshot;
     let n_snapshots = s.snapshots_or(1)?;
-    let raw = args.data.load(ui)?;
-    let spec = s.label_spec(&raw);
+    let tables = args.data.open(ui)?;
+    let spec = s.label_spec(tables.customers());
     let latest = if args.labels {
-        labels::latest_labelable(&raw, s.horizon_days)
+        labels::latest_labelable(tables.data_end(), s.horizon_days)
     } else {
-        raw.data_end
+        tables.data_end()
     };
     let as_of = s.as_of.unwrap_or(latest);
     let dates: Vec<i32> = (0..n_snapshots as i32)
         .map(|k| as_of - k * s.step_days)
         .collect();
     let step = ui.step(format!("computing features for {n_snapshots} snapshot(s)"));
-    let frame = features::build(&raw, &dates, s.feature_config());
-    let labels = if args.labels {
-        Some(labels::build(&raw, &frame, spec)?)
+    // From the ingested copy, a block of customers at a time: the events are never held whole.
+    let (frame, labels) = if args.labels {
+        let (frame, labels) = labels::build_with_features::<anyhow::Error>(
+            tables.view(),
+            &dates,
+            s.feature_config(),
+            spec,
+        )?;
+        (frame, Some(labels))
     } else {
-        None
+        let frame = features::build_tables(tables.view(), &dates, s.feature_config())?;
+        (frame, None)
     };
     // What is reported about the frame is taken now: writing consumes it.
     let populations = frame.populations.clone();
     let feature_summary = summary(&frame, labels.as_deref(), spec);
     step.bar
         .set_message(format!("writing {}", args.out.display()));
-    let customers = raw.into_customers();
+    let customers = tables.into_customers();
     let mut df = features::to_dataframe(frame, &customers, labels.as_deref())?;
     io::write_table(&mut df, &args.out)?;
     drop(step);

@@ -40,7 +40,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use churn::data::{self, ColumnMap, LoadOptions, RawTables, Source, Tables};
+use churn::data::{self, ColumnMap, Customers, LoadOptions, RawTables, Source, Tables};
 use churn::dates;
 use churn::features::{FeatureConfig, DEFAULT_ACTIVE_DAYS};
 use churn::labels::{LabelDefinition, LabelSpec, DEFAULT_HORIZON_DAYS};
@@ -235,12 +235,12 @@ impl SnapshotArgs {
     }
 
     /// The label definition: as asked, or the default for this data.
-    pub fn label_spec(&self, raw: &RawTables) -> LabelSpec {
+    pub fn label_spec(&self, customers: &Customers) -> LabelSpec {
         LabelSpec {
             horizon_days: self.horizon_days,
             definition: self
                 .label
-                .map_or_else(|| LabelDefinition::default_for(raw), Into::into),
+                .map_or_else(|| LabelDefinition::default_for(customers), Into::into),
         }
     }
 

@@ -69,7 +69,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<ExitCode> {
         ..EvalOptions::default()
     };
     let step = ui.step("evaluating");
-    let assessment = evaluate::assess(&raw, &artifact, args.as_of, &options)?;
+    let assessment = evaluate::assess((&raw).into(), &artifact, args.as_of, &options)?;
     step.bar
         .set_message(format!("backtesting {} folds", args.folds));
     let folds = if args.folds == 0 {

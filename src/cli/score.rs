@@ -78,7 +78,7 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
         },
     };
     let step = ui.step(format!("scoring with model {}", model.id));
-    let list = score::score_tables(&tables, &model, &config)?;
+    let list = score::score_tables(tables.view(), &model, &config)?;
     let customers = tables.into_customers();
     step.bar
         .set_message(format!("writing {}", args.out.display()));

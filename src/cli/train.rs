@@ -135,7 +135,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
     let raw = args.data.load(ui)?;
     let mut config = TrainConfig {
         params: args.params(),
-        label: s.label_spec(&raw),
+        label: s.label_spec(&raw.customers),
         features: s.feature_config(),
         snapshots,
         step_days: s.step_days,

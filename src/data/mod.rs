@@ -325,19 +325,50 @@ pub enum Tables {
     Ingested(IngestedCopy),
 }
 
-impl Tables {
-    pub fn customers(&self) -> &Customers {
+/// A borrowed [`Tables`], for the stages that read them: tables in memory (also any
+/// [`RawTables`] a caller holds) or the ingested copy.
+#[derive(Clone, Copy, Debug)]
+pub enum TablesRef<'a> {
+    Loaded(&'a RawTables),
+    Ingested(&'a IngestedCopy),
+}
+
+impl<'a> From<&'a RawTables> for TablesRef<'a> {
+    fn from(raw: &'a RawTables) -> Self {
+        TablesRef::Loaded(raw)
+    }
+}
+
+impl<'a> TablesRef<'a> {
+    pub fn customers(self) -> &'a Customers {
         match self {
-            Tables::Loaded(raw) => &raw.customers,
-            Tables::Ingested(copy) => copy.customers(),
+            TablesRef::Loaded(raw) => &raw.customers,
+            TablesRef::Ingested(copy) => copy.customers(),
         }
     }
 
-    pub fn data_end(&self) -> i32 {
+    pub fn data_end(self) -> i32 {
         match self {
-            Tables::Loaded(raw) => raw.data_end,
-            Tables::Ingested(copy) => copy.data_end(),
+            TablesRef::Loaded(raw) => raw.data_end,
+            TablesRef::Ingested(copy) => copy.data_end(),
         }
+    }
+}
+
+impl Tables {
+    pub fn view(&self) -> TablesRef<'_> {
+        match self {
+            Tables::Loaded(raw) => TablesRef::Loaded(raw),
+            Tables::Ingested(copy) => TablesRef::Ingested(copy),
+        }
+    }
+
+    pub fn customers(&self) -> &Customers {
+        self.view().customers()
+    }
+
+    pub fn data_end(&self) -> i32 {
+        self.view().data_end()
     }
 
     /// All of the tables in memory.

@@ -1,6 +1,7 @@
 //! Which saved model may honestly be evaluated on which date, and the evaluation itself.
 //!
-//! Input: [`RawTables`], a [`ModelArtifact`] and optionally an as-of date. Output: an
+//! Input: the tables ([`TablesRef`]: in memory, or the ingested copy, read a block of
+//! customers at a time), a [`ModelArtifact`] and optionally an as-of date. Output: an
 //! [`Assessment`]: the labelled snapshot, the model's probabilities (calibrated and not),
 //! and the [`Evaluation`].
 //!
@@ -13,9 +14,9 @@
 //!   arrived after it was trained;
 //! - any other date is refused, because the model has seen those outcomes.
 
-use crate::data::RawTables;
+use crate::data::{DataError, TablesRef};
 use crate::dates::{format_day, parse_day};
-use crate::features::{self, FeatureConfig, FeatureFrame};
+use crate::features::{FeatureConfig, FeatureFrame};
 use crate::labels::{self, LabelError, LabelSpec};
 use crate::model::artifact::ModelArtifact;
 use crate::model::FittedModel;
@@ -49,6 +50,8 @@ pub enum AssessError {
     Label(#[from] LabelError),
     #[error(transparent)]
     Eval(#[from] EvalError),
+    #[error(transparent)]
+    Data(#[from] DataError),
 }
 
 /// A model scored on a labelled snapshot.
@@ -74,7 +77,7 @@ pub struct Assessment {
 /// A date whose outcomes the model has seen ([`AssessError::SeenOutcomes`]), an
 /// unlabelable date, an empty population, or labels of a single class.
 pub fn assess(
-    raw: &RawTables,
+    tables: TablesRef,
     artifact: &ModelArtifact,
     as_of: Option<i32>,
     options: &EvalOptions,
@@ -104,21 +107,18 @@ pub fn assess(
             holdout: format_day(holdout),
         });
     };
-    let frame = features::build(
-        raw,
-        &[as_of],
-        FeatureConfig {
-            active_days: artifact.active_days,
-        },
-    );
-    if frame.n_rows() == 0 {
-        return Err(AssessError::Empty(format_day(as_of)));
-    }
     let spec = LabelSpec {
         horizon_days: artifact.horizon_days,
         definition: artifact.label,
     };
-    let labels = labels::build(raw, &frame, spec)?;
+    let config = FeatureConfig {
+        active_days: artifact.active_days,
+    };
+    let (frame, labels) =
+        labels::build_with_features::<AssessError>(tables, &[as_of], config, spec)?;
+    if frame.n_rows() == 0 {
+        return Err(AssessError::Empty(format_day(as_of)));
+    }
     let probabilities = model.predict(&frame);
     let uncalibrated = model.predict_uncalibrated(&frame);
     let ece_uncalibrated = expected_calibration_error(&labels, &uncalibrated, options.bins)?;

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 
 pub use table::to_dataframe;
 
-use crate::data::{Categorical, DataError, RawTables, Tables, NULL_CODE};
+use crate::data::{Categorical, DataError, RawTables, TablesRef, NULL_CODE};
 use crate::schema::features::NUMERIC;
 
 /// Default length of the activity window that defines the population.
@@ -229,16 +229,37 @@ pub const BLOCK_CUSTOMERS: usize = CHUNK * WAVE_CHUNKS;
 /// # Errors
 /// The ingested copy cannot be read.
 pub fn build_tables(
-    tables: &Tables,
+    tables: TablesRef,
     as_of: &[i32],
     config: FeatureConfig,
 ) -> Result<FeatureFrame, DataError> {
+    let none = |_: &RawTables, frame: &FeatureFrame| Ok(vec![(); frame.n_rows()]);
+    build_with(tables, as_of, config, none).map(|(frame, _)| frame)
+}
+
+/// [`build`] over `tables` (as [`build_tables`]), with a value for each row of the frame
+/// from `per_row`, which is given a block of customers (renumbered from 0) and its frame;
+/// the values are ordered as the frame's rows are (labels are made this way).
+///
+/// # Errors
+/// The ingested copy cannot be read, or `per_row` fails.
+pub fn build_with<X: Copy, E: From<DataError>>(
+    tables: TablesRef,
+    as_of: &[i32],
+    config: FeatureConfig,
+    mut per_row: impl FnMut(&RawTables, &FeatureFrame) -> Result<Vec<X>, E>,
+) -> Result<(FeatureFrame, Vec<X>), E> {
     match tables {
-        Tables::Loaded(raw) => Ok(build(raw, as_of, config)),
-        Tables::Ingested(copy) => build_in_blocks(
+        TablesRef::Loaded(raw) => {
+            let frame = build(raw, as_of, config);
+            let values = per_row(raw, &frame)?;
+            Ok((frame, values))
+        }
+        TablesRef::Ingested(copy) => build_in_blocks(
             copy.customers().len(),
             BLOCK_CUSTOMERS,
-            |range| copy.block(range),
+            |range| Ok(copy.block(range)?),
+            per_row,
             as_of,
             config,
         ),
@@ -246,23 +267,28 @@ pub fn build_tables(
 }
 
 /// [`build`] a block of `block` customers at a time: `load(range)` gives customers `range`
-/// renumbered from 0 with their events (as [`RawTables::block`] does). The frame is equal
-/// to [`build`] of the whole tables.
+/// renumbered from 0 with their events (as [`RawTables::block`] does), and `per_row` a
+/// value for each row of the block's frame. The frame is equal to [`build`] of the whole
+/// tables, and the values are in its row order.
 ///
 /// # Errors
-/// Those of `load`.
-pub fn build_in_blocks<E>(
+/// Those of `load` and `per_row`.
+pub fn build_in_blocks<X: Copy, E>(
     n_customers: usize,
     block: usize,
     mut load: impl FnMut(Range<usize>) -> Result<RawTables, E>,
+    mut per_row: impl FnMut(&RawTables, &FeatureFrame) -> Result<Vec<X>, E>,
     as_of: &[i32],
     config: FeatureConfig,
-) -> Result<FeatureFrame, E> {
+) -> Result<(FeatureFrame, Vec<X>), E> {
     let mut parts = Vec::new();
+    let mut values = Vec::new();
     let mut start = 0;
     loop {
         let end = (start + block.max(1)).min(n_customers);
-        let mut part = build(&load(start..end)?, as_of, config);
+        let raw = load(start..end)?;
+        let mut part = build(&raw, as_of, config);
+        values.push(per_row(&raw, &part)?);
         let first = u32::try_from(start).expect("customer numbers fit in u32");
         for customer in &mut part.customer {
             *customer += first;
@@ -273,12 +299,13 @@ pub fn build_in_blocks<E>(
             break;
         }
     }
-    Ok(concat(parts))
+    Ok(concat(parts, values))
 }
 
-/// The frames of consecutive blocks of customers as one frame, stacked by snapshot and in
-/// customer order within a snapshot; each column of the parts is freed once gathered.
-fn concat(mut parts: Vec<FeatureFrame>) -> FeatureFrame {
+/// The frames of consecutive blocks of customers (and their values per row) as one frame,
+/// stacked by snapshot and in customer order within a snapshot; each column of the parts
+/// is freed once gathered.
+fn concat<X: Copy>(mut parts: Vec<FeatureFrame>, values: Vec<Vec<X>>) -> (FeatureFrame, Vec<X>) {
     let mut populations = parts[0].populations.clone();
     for part in &parts[1..] {
         for (total, p) in populations.iter_mut().zip(&part.populations) {
@@ -302,10 +329,11 @@ fn concat(mut parts: Vec<FeatureFrame>) -> FeatureFrame {
         })
         .collect();
     let n_rows: usize = populations.iter().map(|p| p.active).sum();
+    let values = gather_columns(values, &ranges, n_rows);
     let numeric = (0..N_NUMERIC)
         .map(|j| gather(&mut parts, &ranges, n_rows, |p| &mut p.numeric[j]))
         .collect();
-    FeatureFrame {
+    let frame = FeatureFrame {
         customer: gather(&mut parts, &ranges, n_rows, |p| &mut p.customer),
         snapshot: gather(&mut parts, &ranges, n_rows, |p| &mut p.snapshot),
         numeric,
@@ -318,7 +346,8 @@ fn concat(mut parts: Vec<FeatureFrame>) -> FeatureFrame {
             levels: std::mem::take(&mut parts[0].region.levels),
         },
         populations,
-    }
+    };
+    (frame, values)
 }
 
 /// One column of every part, in snapshot order then part order (`ranges[part][snapshot]`
@@ -329,10 +358,19 @@ fn gather<T: Copy>(
     n_rows: usize,
     column: impl Fn(&mut FeatureFrame) -> &mut Vec<T>,
 ) -> Vec<T> {
-    let columns: Vec<Vec<T>> = parts
+    let columns = parts
         .iter_mut()
         .map(|p| std::mem::take(column(p)))
         .collect();
+    gather_columns(columns, ranges, n_rows)
+}
+
+/// One column from each part (`columns[part]`), gathered as [`gather`] does.
+fn gather_columns<T: Copy>(
+    columns: Vec<Vec<T>>,
+    ranges: &[Vec<Range<usize>>],
+    n_rows: usize,
+) -> Vec<T> {
     let mut out = Vec::with_capacity(n_rows);
     for s in 0..ranges.first().map_or(0, Vec::len) {
         for (values, part) in columns.iter().zip(ranges) {
@@ -406,12 +444,22 @@ mod tests {
         let n = raw.customers.len();
         for block in [1, 7, 256, n, 5000] {
             let mut loaded = 0;
-            let blocks = build_in_blocks(
+            // Each row's value: its block-local customer number and snapshot, which the
+            // gathered values must line up with the frame's rows.
+            let (blocks, values) = build_in_blocks(
                 n,
                 block,
                 |range| {
                     loaded += range.len();
                     Ok::<_, String>(raw.block(range))
+                },
+                |_, frame| {
+                    Ok(frame
+                        .customer
+                        .iter()
+                        .zip(&frame.snapshot)
+                        .map(|(&c, &t)| (c, t))
+                        .collect())
                 },
                 &as_of,
                 config,
@@ -419,6 +467,13 @@ mod tests {
             .unwrap();
             assert_eq!(loaded, n, "every customer is loaded once (block {block})");
             assert_same_frame(&blocks, &whole, &format!("block {block}"));
+            let expected: Vec<(u32, i32)> = whole
+                .customer
+                .iter()
+                .zip(&whole.snapshot)
+                .map(|(&c, &t)| (c % block as u32, t))
+                .collect();
+            assert_eq!(values, expected, "block {block}");
         }
         let failing = build_in_blocks(
             n,
@@ -430,6 +485,7 @@ mod tests {
                     Ok(raw.block(range))
                 }
             },
+            |_, frame| Ok(vec![(); frame.n_rows()]),
             &as_of,
             config,
         );

@@ -19,7 +19,7 @@ use std::ops::Range;
 use ndarray::{Array1, Axis};
 use rayon::prelude::*;
 
-use crate::data::{Customers, DataError, RawTables, Tables};
+use crate::data::{Customers, DataError, RawTables, TablesRef};
 use crate::features::{self, FeatureConfig, FeatureFrame, Population};
 use crate::matrix;
 use crate::model::artifact::ModelArtifact;
@@ -123,7 +123,7 @@ pub fn score<'a>(
 /// # Errors
 /// The ingested copy cannot be read.
 pub fn score_tables<'a>(
-    tables: &Tables,
+    tables: TablesRef,
     artifact: &'a ModelArtifact,
     config: &ScoreConfig,
 ) -> Result<Ranking<'a>, DataError> {

@@ -102,7 +102,7 @@ fn the_data_behaves_like_a_business() {
     ]);
     assert!(run.status.success(), "{}", stderr(&run));
     let raw = load(&w.join("d"));
-    let t = labels::latest_labelable(&raw, 90);
+    let t = labels::latest_labelable(raw.data_end, 90);
     let frame = features::build(&raw, &[t], FeatureConfig::default());
     let labels = labels::build(
         &raw,

@@ -4,8 +4,10 @@
 use std::path::Path;
 
 use churn::data::{self, LoadOptions, RawTables, Source, Tables};
+use churn::features::{self, FeatureConfig, FeatureFrame};
+use churn::labels::{self, LabelDefinition, LabelSpec};
 
-use crate::support::{load, stderr, write_fixture, Workdir, ORDERS, T};
+use crate::support::{day, load, stderr, write_fixture, Workdir, ORDERS, T};
 
 fn open(dir: &Path, opts: &LoadOptions) -> (RawTables, Vec<String>, Source) {
     data::open(dir, opts, true).expect("data opens")
@@ -98,6 +100,33 @@ fn blocks_read_from_the_copy_are_blocks_of_the_tables() {
                 "customers {range:?} without {without:?}"
             );
         }
+        // Features and labels of three snapshots made two customers at a time from the
+        // copy are those of the whole tables.
+        let config = FeatureConfig::default();
+        let spec = LabelSpec {
+            horizon_days: 30,
+            definition: LabelDefinition::Inactivity,
+        };
+        let as_of = [day(T) - 60, day(T) - 30, day(T)];
+        let frame = features::build(&whole, &as_of, config);
+        let labelled = labels::build(&whole, &frame, spec).unwrap();
+        assert!(labelled.iter().any(|&c| c) && labelled.iter().any(|&c| !c));
+        let (by_blocks, block_labels) = features::build_in_blocks(
+            n,
+            2,
+            |range| copy.block(range),
+            |raw, frame| Ok(labels::build(raw, frame, spec).unwrap()),
+            &as_of,
+            config,
+        )
+        .unwrap();
+        assert_eq!(block_labels, labelled, "without {without:?}");
+        assert_eq!(by_blocks.customer, frame.customer);
+        assert_eq!(by_blocks.snapshot, frame.snapshot);
+        let bits = |f: &FeatureFrame| -> Vec<u64> {
+            f.numeric.iter().flatten().map(|v| v.to_bits()).collect()
+        };
+        assert_eq!(bits(&by_blocks), bits(&frame));
         let block = whole.block(2..5);
         assert_eq!(block.customers.ids, ["C3", "C4", "C5"]);
         assert_eq!(block.orders.offsets.0[0], 0);
@@ -226,6 +255,13 @@ fn commands_read_the_copy_and_write_the_same_bytes() {
     let (note, read) = features(&["--read-files"], "c.csv");
     assert!(!note.contains("ingested copy"), "{note}");
     assert_eq!(read, files);
+    let labelled = ["--labels", "--horizon-days", "30", "--snapshots", "2"];
+    let (_, copied) = features(&labelled, "e.csv");
+    let mut args = labelled.to_vec();
+    args.push("--read-files");
+    let (_, read) = features(&args, "f.csv");
+    assert_eq!(copied, read);
+    assert!(String::from_utf8(read).unwrap().contains(",churned"));
     w.write("data/orders.csv", &format!("{ORDERS}o16,C5,2025-06-01,7\n"));
     let (note, _) = features(&[], "d.csv");
     assert!(

@@ -80,7 +80,10 @@ fn either_is_the_union() {
 fn default_definition_follows_churned_at() {
     let w = Workdir::new();
     let raw = load(&write_fixture(&w));
-    assert_eq!(LabelDefinition::default_for(&raw), LabelDefinition::Either);
+    assert_eq!(
+        LabelDefinition::default_for(&raw.customers),
+        LabelDefinition::Either
+    );
 }
 
 #[test]

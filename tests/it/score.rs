@@ -139,6 +139,19 @@ fn filters_sorting_and_identical_bytes() {
     ok(&["score", "--data", "d", "--out", "c.parquet", "--show", "0"]);
     assert!(same("a.csv", "c.csv"));
     assert!(same("a.parquet", "c.parquet"));
+    // So is the evaluation, whose features and labels are made the same way.
+    let evaluate = |extra: &[&str]| {
+        let mut args = vec!["evaluate", "--data", "d", "--json", "--bootstrap", "20"];
+        args.extend_from_slice(extra);
+        let run = w.run(&args);
+        assert!(run.status.success(), "{}", stderr(&run));
+        (stderr(&run), run.stdout)
+    };
+    let (note, copied) = evaluate(&[]);
+    assert!(note.contains("read the ingested copy"), "{note}");
+    let (note, read) = evaluate(&["--read-files"]);
+    assert!(!note.contains("ingested copy"), "{note}");
+    assert_eq!(copied, read);
     ok(&["score", "--data", "d", "--out", "top.csv", "--top", "5"]);
     assert_eq!(read_csv(&w, "top.csv").1.len(), 5);
     ok(&[
