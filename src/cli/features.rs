@@ -30,6 +30,9 @@ pub struct FeaturesArgs {
     json: bool,
 }
 
+/// Rows of the table converted and written at a time (a Parquet row group each).
+const WRITE_BATCH_ROWS: usize = 262_144;
+
 pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
     if io::TableFormat::of(&args.out).is_none() {
         bail!("--out {} must end in .csv or .parquet", args.out.display());
@@ -61,22 +64,26 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         let frame = features::build_tables(tables.view(), &dates, s.feature_config())?;
         (frame, None)
     };
-    // What is reported about the frame is taken now: writing consumes it.
-    let populations = frame.populations.clone();
+    let populations = &frame.populations;
     let feature_summary = summary(&frame, labels.as_deref(), spec);
     step.bar
         .set_message(format!("writing {}", args.out.display()));
     let customers = tables.into_customers();
-    let mut df = features::to_dataframe(frame, &customers, labels.as_deref())?;
-    io::write_table(&mut df, &args.out)?;
+    let table = |rows| features::to_dataframe(&frame, rows, &customers, labels.as_deref());
+    let schema = table(0..0)?.schema().clone();
+    let n = frame.n_rows();
+    let batches = (0..n)
+        .step_by(WRITE_BATCH_ROWS)
+        .map(|start| table(start..(start + WRITE_BATCH_ROWS).min(n)));
+    let written = io::write_table_batches(&args.out, &schema, batches)?;
     drop(step);
 
     if args.json {
         let churned = labels.as_ref().map(|l| l.iter().filter(|&&c| c).count());
         let summary = serde_json::json!({
             "out": args.out.display().to_string(),
-            "rows": df.height(),
-            "columns": df.width(),
+            "rows": written,
+            "columns": schema.len(),
             "snapshots": populations.iter().map(|p| serde_json::json!({
                 "as_of": format_day(p.as_of),
                 "active": p.active,
@@ -92,7 +99,7 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         out!("{}", serde_json::to_string_pretty(&summary)?);
     }
 
-    for p in &populations {
+    for p in populations {
         ui.info(format!(
             "{}: {} active customers featurised; left out {} lapsed (no order in {} days) and {} who never ordered",
             format_day(p.as_of),
@@ -105,8 +112,8 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
     ui.info(feature_summary);
     ui.info(format!(
         "wrote {} rows x {} columns to {}",
-        df.height(),
-        df.width(),
+        written,
+        schema.len(),
         args.out.display()
     ));
     Ok(ExitCode::SUCCESS)

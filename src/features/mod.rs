@@ -491,4 +491,30 @@ mod tests {
         );
         assert_eq!(failing.unwrap_err(), "cannot read 300..600");
     }
+
+    /// The table of a range of rows is that range of the whole table, labels included.
+    #[test]
+    fn the_table_of_a_range_of_rows_is_that_slice_of_the_whole_table() {
+        let (_dir, raw) = sample(300);
+        let frame = build(
+            &raw,
+            &[raw.data_end - 30, raw.data_end],
+            FeatureConfig::default(),
+        );
+        let n = frame.n_rows();
+        assert!(n > 100, "{n}");
+        let labels: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
+        let table = |rows| to_dataframe(&frame, rows, &raw.customers, Some(&labels)).unwrap();
+        let whole = table(0..n);
+        assert_eq!(whole.height(), n);
+        for (start, end) in [(0, 0), (0, 1), (17, 60), (n - 5, n)] {
+            let part = table(start..end);
+            let expected = whole.slice(start as i64, end - start);
+            assert!(part.equals_missing(&expected), "{start}..{end}");
+        }
+        let first = &raw.customers.ids[frame.customer[17] as usize];
+        let one = table(17..18);
+        let id = one.column("customer_id").unwrap().get(0).unwrap();
+        assert_eq!(id.get_str(), Some(first.as_str()));
+    }
 }

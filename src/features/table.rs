@@ -2,6 +2,8 @@
 //! read: ids instead of customer numbers, dates instead of day numbers, whole-number
 //! features as integers, and nulls where a value is unknown.
 
+use std::ops::Range;
+
 use polars::prelude::*;
 
 use super::FeatureFrame;
@@ -18,40 +20,32 @@ const FRACTIONAL: [&str; 6] = [
     "mean_resolution_hours_365d",
 ];
 
-fn categorical(name: &str, c: &Categorical) -> Column {
-    let values: StringChunked = (0..c.codes.len()).map(|i| c.get(i)).collect();
+fn categorical(name: &str, c: &Categorical, rows: Range<usize>) -> Column {
+    let values: StringChunked = rows.map(|i| c.get(i)).collect();
     values.with_name(name.into()).into_column()
 }
 
-/// Columns: `snapshot, customer_id`, the numeric features, `segment, region`, and
-/// `churned` when labels are given (one per row).
-///
-/// Consumes the frame and frees each of its columns once converted, so that the two copies
-/// of the table never coexist whole (at 10M customers each is gigabytes).
+/// Rows `rows` of the frame as a table. Columns: `snapshot, customer_id`, the numeric
+/// features, `segment, region`, and `churned` when labels are given (one per row of the
+/// frame). A large frame is written a batch of rows at a time, so that the table never
+/// exists whole beside the frame (at 10M customers each is gigabytes).
 pub fn to_dataframe(
-    frame: FeatureFrame,
+    frame: &FeatureFrame,
+    rows: Range<usize>,
     customers: &Customers,
     labels: Option<&[bool]>,
 ) -> PolarsResult<DataFrame> {
-    let n = frame.n_rows();
-    let FeatureFrame {
-        customer,
-        snapshot,
-        numeric,
-        segment,
-        region,
-        populations: _,
-    } = frame;
     let mut columns = Vec::with_capacity(NUMERIC.len() + 5);
-    let snapshot = Int32Chunked::from_vec(SNAPSHOT.into(), snapshot).into_date();
+    let snapshot =
+        Int32Chunked::from_slice(SNAPSHOT.into(), &frame.snapshot[rows.clone()]).into_date();
     columns.push(snapshot.into_column());
-    let ids: StringChunked = customer
+    let ids: StringChunked = frame.customer[rows.clone()]
         .iter()
         .map(|&c| Some(customers.ids[c as usize].as_str()))
         .collect();
-    drop(customer);
     columns.push(ids.with_name(CUSTOMER_ID.into()).into_column());
-    for (name, values) in NUMERIC.iter().zip(numeric) {
+    for (name, values) in NUMERIC.iter().zip(&frame.numeric) {
+        let values = &values[rows.clone()];
         let column = if FRACTIONAL.contains(name) {
             let values: Float64Chunked =
                 values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
@@ -65,11 +59,11 @@ pub fn to_dataframe(
         };
         columns.push(column);
     }
-    columns.push(categorical(SEGMENT, &segment));
-    columns.push(categorical(REGION, &region));
+    columns.push(categorical(SEGMENT, &frame.segment, rows.clone()));
+    columns.push(categorical(REGION, &frame.region, rows.clone()));
     if let Some(labels) = labels {
-        let labels = BooleanChunked::from_slice(CHURNED.into(), labels);
+        let labels = BooleanChunked::from_slice(CHURNED.into(), &labels[rows.clone()]);
         columns.push(labels.into_column());
     }
-    DataFrame::new(n, columns)
+    DataFrame::new(rows.len(), columns)
 }

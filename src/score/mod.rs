@@ -1,9 +1,11 @@
 //! Stage 7, score: the ranked at-risk list.
 //!
-//! Input: [`RawTables`], a saved [`ModelArtifact`] and an as-of date. Output: an
-//! [`AtRiskList`]: every customer of the population at that date with their probability of
-//! churn, risk tier, the reasons that push their risk up, and the revenue at stake, ranked.
-//! Scoring never trains: everything it needs is in the artifact.
+//! Input: [`RawTables`] (or [`TablesRef`]: the ingested copy is read a block of customers at
+//! a time), a saved [`ModelArtifact`] and an as-of date. Output: a [`Ranking`]: every
+//! customer of the population at that date, ranked, with their probability of churn, risk
+//! tier and the revenue at stake; the reasons that push their risk up are made for a range
+//! of rows at a time, when asked for. Scoring never trains: everything it needs is in the
+//! artifact.
 //!
 //! Value at risk = P(churn) × expected revenue over the next 12 months, estimated from the
 //! last year's spend (annualised for customers younger than a year, counting at least 30
