@@ -26,7 +26,7 @@ use rayon::prelude::*;
 
 pub use table::to_dataframe;
 
-use crate::data::{Categorical, DataError, RawTables, TablesRef, NULL_CODE};
+use crate::data::{Categorical, Customers, DataError, RawTables, TablesRef, NULL_CODE};
 use crate::schema::features::NUMERIC;
 
 /// Default length of the activity window that defines the population.
@@ -123,32 +123,20 @@ const CHUNK: usize = 4096;
 /// so the peak is about one frame, not two.
 const WAVE_CHUNKS: usize = 32;
 
-/// The rows of one snapshot, column-major, as they are gathered.
-struct Stack {
-    customer: Vec<u32>,
-    numeric: Vec<Vec<f64>>,
+/// The as-of dates of a frame: ascending, each once.
+fn snapshot_dates(as_of: &[i32]) -> Vec<i32> {
+    let mut snapshots = as_of.to_vec();
+    snapshots.sort_unstable();
+    snapshots.dedup();
+    snapshots
 }
 
 /// Builds the features of every snapshot in `as_of` (any order; output is ascending).
 pub fn build(raw: &RawTables, as_of: &[i32], config: FeatureConfig) -> FeatureFrame {
-    let mut snapshots = as_of.to_vec();
-    snapshots.sort_unstable();
-    snapshots.dedup();
+    let snapshots = snapshot_dates(as_of);
     let n_customers = raw.customers.len();
-    let mut stacks: Vec<Stack> = snapshots
-        .iter()
-        .map(|_| Stack {
-            customer: Vec::new(),
-            numeric: vec![Vec::new(); N_NUMERIC],
-        })
-        .collect();
-    let mut populations: Vec<Population> = snapshots
-        .iter()
-        .map(|&t| Population {
-            as_of: t,
-            ..Population::default()
-        })
-        .collect();
+    let mut columns = Columns::<()>::new(snapshots.len(), n_customers);
+    let mut populations = no_one(&snapshots);
     let chunk_ids: Vec<usize> = (0..n_customers.div_ceil(CHUNK)).collect();
     for wave in chunk_ids.chunks(WAVE_CHUNKS) {
         type Chunk = (Vec<Vec<compute::Row>>, Vec<Population>);
@@ -177,46 +165,149 @@ pub fn build(raw: &RawTables, as_of: &[i32], config: FeatureConfig) -> FeatureFr
             .collect();
         // Chunks in customer order, so each snapshot's rows stay in customer order.
         for (rows, counts) in chunks {
-            for (s, rows) in rows.into_iter().enumerate() {
-                let stack = &mut stacks[s];
-                for row in rows {
-                    stack.customer.push(row.customer);
-                    for (column, value) in stack.numeric.iter_mut().zip(row.values) {
-                        column.push(value);
-                    }
-                }
-                populations[s].active += counts[s].active;
-                populations[s].lapsed += counts[s].lapsed;
-                populations[s].never_ordered += counts[s].never_ordered;
+            for (s, rows) in rows.iter().enumerate() {
+                columns.push(s, rows);
+                populations[s].add(&counts[s]);
             }
         }
     }
+    columns.finish(&snapshots, populations, &raw.customers).0
+}
 
-    // Stack the snapshots column by column, freeing each snapshot's column once copied:
-    // the peak is the frame plus one column of one snapshot.
-    let n_rows: usize = stacks.iter().map(|s| s.customer.len()).sum();
-    let mut snapshot = Vec::with_capacity(n_rows);
-    for (stack, &t) in stacks.iter().zip(&snapshots) {
-        snapshot.extend(std::iter::repeat_n(t, stack.customer.len()));
+impl Population {
+    fn add(&mut self, other: &Population) {
+        self.active += other.active;
+        self.lapsed += other.lapsed;
+        self.never_ordered += other.never_ordered;
     }
-    let numeric = (0..N_NUMERIC)
-        .map(|j| {
-            let parts = stacks.iter_mut().map(|s| std::mem::take(&mut s.numeric[j]));
-            concat_freeing(parts, n_rows)
+}
+
+/// An empty count of each snapshot's population.
+fn no_one(snapshots: &[i32]) -> Vec<Population> {
+    snapshots
+        .iter()
+        .map(|&t| Population {
+            as_of: t,
+            ..Population::default()
         })
-        .collect();
-    let customer = concat_freeing(
-        stacks.iter_mut().map(|s| std::mem::take(&mut s.customer)),
-        n_rows,
-    );
-    FeatureFrame {
-        segment: select(raw.customers.segment.as_ref(), &customer),
-        region: select(raw.customers.region.as_ref(), &customer),
-        customer,
-        snapshot,
-        numeric,
-        populations,
+        .collect()
+}
+
+/// The columns of a frame being filled in customer order, with a value of type `X` per
+/// row. Snapshot s's rows are written from row `s * n_customers` on (no snapshot has more
+/// rows than there are customers), so a row goes straight into its place and moves only
+/// once, left, when the frame is finished. Space never written is never touched: it costs
+/// address space, not memory. Gathering per-snapshot stacks into a new frame instead held
+/// the frame twice at its peak (the allocator kept the freed stacks' pages).
+struct Columns<X> {
+    n_customers: usize,
+    /// Rows written to each snapshot.
+    filled: Vec<usize>,
+    customer: Vec<u32>,
+    numeric: Vec<Vec<f64>>,
+    values: Vec<X>,
+}
+
+impl<X: Copy + Default> Columns<X> {
+    fn new(n_snapshots: usize, n_customers: usize) -> Self {
+        let len = n_snapshots * n_customers;
+        Columns {
+            n_customers,
+            filled: vec![0; n_snapshots],
+            customer: vec![0; len],
+            numeric: (0..N_NUMERIC).map(|_| vec![0.0; len]).collect(),
+            values: vec![X::default(); len],
+        }
     }
+
+    /// The next rows of snapshot `s`, in order.
+    fn push(&mut self, s: usize, rows: &[compute::Row]) {
+        let at = s * self.n_customers + self.filled[s];
+        let to = at..at + rows.len();
+        for (c, row) in self.customer[to.clone()].iter_mut().zip(rows) {
+            *c = row.customer;
+        }
+        self.numeric
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(j, column)| {
+                for (v, row) in column[to.clone()].iter_mut().zip(rows) {
+                    *v = row.values[j];
+                }
+            });
+        self.filled[s] += rows.len();
+    }
+
+    /// The next rows of snapshot `s`: rows `rows` of `part`, the frame of a block of
+    /// customers numbered from `first`, with their `values`.
+    fn extend(
+        &mut self,
+        s: usize,
+        part: &FeatureFrame,
+        values: &[X],
+        rows: Range<usize>,
+        first: u32,
+    ) {
+        let at = s * self.n_customers + self.filled[s];
+        let to = at..at + rows.len();
+        for (c, &p) in self.customer[to.clone()]
+            .iter_mut()
+            .zip(&part.customer[rows.clone()])
+        {
+            *c = p + first;
+        }
+        // Column by column in parallel: the first write to a page of a new column costs a
+        // page fault, and the faults are shared out among the cores.
+        self.numeric
+            .par_iter_mut()
+            .zip(&part.numeric)
+            .for_each(|(column, p)| column[to.clone()].copy_from_slice(&p[rows.clone()]));
+        self.values[to].copy_from_slice(&values[rows.clone()]);
+        self.filled[s] += rows.len();
+    }
+
+    /// The frame of `snapshots` (segment and region taken from `customers`) and the values
+    /// of its rows.
+    fn finish(
+        self,
+        snapshots: &[i32],
+        populations: Vec<Population>,
+        customers: &Customers,
+    ) -> (FeatureFrame, Vec<X>) {
+        let (n, filled) = (self.n_customers, &self.filled);
+        let customer = pack(self.customer, n, filled);
+        let mut snapshot = Vec::with_capacity(customer.len());
+        for (&t, &rows) in snapshots.iter().zip(filled) {
+            snapshot.extend(std::iter::repeat_n(t, rows));
+        }
+        let frame = FeatureFrame {
+            segment: select(customers.segment.as_ref(), &customer),
+            region: select(customers.region.as_ref(), &customer),
+            numeric: self
+                .numeric
+                .into_par_iter()
+                .map(|column| pack(column, n, filled))
+                .collect(),
+            customer,
+            snapshot,
+            populations,
+        };
+        (frame, pack(self.values, n, filled))
+    }
+}
+
+/// A column of [`Columns`] with each snapshot's rows moved left against the previous
+/// snapshot's, and the unused end released.
+fn pack<T: Copy>(mut column: Vec<T>, n_customers: usize, filled: &[usize]) -> Vec<T> {
+    let mut end = 0;
+    for (s, &rows) in filled.iter().enumerate() {
+        let from = s * n_customers;
+        column.copy_within(from..from + rows, end);
+        end += rows;
+    }
+    column.truncate(end);
+    column.shrink_to_fit();
+    column
 }
 
 /// Customers per block when the events are read from disk a block at a time: one wave, so
@@ -243,7 +334,7 @@ pub fn build_tables(
 ///
 /// # Errors
 /// The ingested copy cannot be read, or `per_row` fails.
-pub fn build_with<X: Copy, E: From<DataError>>(
+pub fn build_with<X: Copy + Default, E: From<DataError>>(
     tables: TablesRef,
     as_of: &[i32],
     config: FeatureConfig,
@@ -256,7 +347,7 @@ pub fn build_with<X: Copy, E: From<DataError>>(
             Ok((frame, values))
         }
         TablesRef::Ingested(copy) => build_in_blocks(
-            copy.customers().len(),
+            copy.customers(),
             BLOCK_CUSTOMERS,
             |range| Ok(copy.block(range)?),
             per_row,
@@ -267,126 +358,42 @@ pub fn build_with<X: Copy, E: From<DataError>>(
 }
 
 /// [`build`] a block of `block` customers at a time: `load(range)` gives customers `range`
-/// renumbered from 0 with their events (as [`RawTables::block`] does), and `per_row` a
-/// value for each row of the block's frame. The frame is equal to [`build`] of the whole
-/// tables, and the values are in its row order.
+/// of `customers`, renumbered from 0, with their events (as [`RawTables::block`] does), and
+/// `per_row` a value for each row of the block's frame. The frame is equal to [`build`] of
+/// the whole tables, and the values are in its row order.
 ///
 /// # Errors
 /// Those of `load` and `per_row`.
-pub fn build_in_blocks<X: Copy, E>(
-    n_customers: usize,
+pub fn build_in_blocks<X: Copy + Default, E>(
+    customers: &Customers,
     block: usize,
     mut load: impl FnMut(Range<usize>) -> Result<RawTables, E>,
     mut per_row: impl FnMut(&RawTables, &FeatureFrame) -> Result<Vec<X>, E>,
     as_of: &[i32],
     config: FeatureConfig,
 ) -> Result<(FeatureFrame, Vec<X>), E> {
-    let mut parts = Vec::new();
-    let mut values = Vec::new();
+    let snapshots = snapshot_dates(as_of);
+    let n_customers = customers.len();
+    let mut columns = Columns::<X>::new(snapshots.len(), n_customers);
+    let mut populations = no_one(&snapshots);
     let mut start = 0;
-    loop {
+    while start < n_customers {
         let end = (start + block.max(1)).min(n_customers);
         let raw = load(start..end)?;
-        let mut part = build(&raw, as_of, config);
-        values.push(per_row(&raw, &part)?);
+        let part = build(&raw, &snapshots, config);
+        let values = per_row(&raw, &part)?;
+        drop(raw);
         let first = u32::try_from(start).expect("customer numbers fit in u32");
-        for customer in &mut part.customer {
-            *customer += first;
+        // The part's rows of snapshot s follow those of the snapshots before it.
+        let mut row = 0;
+        for (s, p) in part.populations.iter().enumerate() {
+            columns.extend(s, &part, &values, row..row + p.active, first);
+            row += p.active;
+            populations[s].add(p);
         }
-        parts.push(part);
         start = end;
-        if start >= n_customers {
-            break;
-        }
     }
-    Ok(concat(parts, values))
-}
-
-/// The frames of consecutive blocks of customers (and their values per row) as one frame,
-/// stacked by snapshot and in customer order within a snapshot; each column of the parts
-/// is freed once gathered.
-fn concat<X: Copy>(mut parts: Vec<FeatureFrame>, values: Vec<Vec<X>>) -> (FeatureFrame, Vec<X>) {
-    let mut populations = parts[0].populations.clone();
-    for part in &parts[1..] {
-        for (total, p) in populations.iter_mut().zip(&part.populations) {
-            total.active += p.active;
-            total.lapsed += p.lapsed;
-            total.never_ordered += p.never_ordered;
-        }
-    }
-    // A part's rows of snapshot s follow those of the snapshots before it.
-    let ranges: Vec<Vec<Range<usize>>> = parts
-        .iter()
-        .map(|part| {
-            let mut start = 0;
-            part.populations
-                .iter()
-                .map(|p| {
-                    start += p.active;
-                    start - p.active..start
-                })
-                .collect()
-        })
-        .collect();
-    let n_rows: usize = populations.iter().map(|p| p.active).sum();
-    let values = gather_columns(values, &ranges, n_rows);
-    let numeric = (0..N_NUMERIC)
-        .map(|j| gather(&mut parts, &ranges, n_rows, |p| &mut p.numeric[j]))
-        .collect();
-    let frame = FeatureFrame {
-        customer: gather(&mut parts, &ranges, n_rows, |p| &mut p.customer),
-        snapshot: gather(&mut parts, &ranges, n_rows, |p| &mut p.snapshot),
-        numeric,
-        segment: Categorical {
-            codes: gather(&mut parts, &ranges, n_rows, |p| &mut p.segment.codes),
-            levels: std::mem::take(&mut parts[0].segment.levels),
-        },
-        region: Categorical {
-            codes: gather(&mut parts, &ranges, n_rows, |p| &mut p.region.codes),
-            levels: std::mem::take(&mut parts[0].region.levels),
-        },
-        populations,
-    };
-    (frame, values)
-}
-
-/// One column of every part, in snapshot order then part order (`ranges[part][snapshot]`
-/// are the part's rows of the snapshot); the parts' columns are taken out and freed.
-fn gather<T: Copy>(
-    parts: &mut [FeatureFrame],
-    ranges: &[Vec<Range<usize>>],
-    n_rows: usize,
-    column: impl Fn(&mut FeatureFrame) -> &mut Vec<T>,
-) -> Vec<T> {
-    let columns = parts
-        .iter_mut()
-        .map(|p| std::mem::take(column(p)))
-        .collect();
-    gather_columns(columns, ranges, n_rows)
-}
-
-/// One column from each part (`columns[part]`), gathered as [`gather`] does.
-fn gather_columns<T: Copy>(
-    columns: Vec<Vec<T>>,
-    ranges: &[Vec<Range<usize>>],
-    n_rows: usize,
-) -> Vec<T> {
-    let mut out = Vec::with_capacity(n_rows);
-    for s in 0..ranges.first().map_or(0, Vec::len) {
-        for (values, part) in columns.iter().zip(ranges) {
-            out.extend_from_slice(&values[part[s].clone()]);
-        }
-    }
-    out
-}
-
-/// Concatenates `parts`, dropping each as soon as it is copied.
-fn concat_freeing<T: Copy>(parts: impl Iterator<Item = Vec<T>>, len: usize) -> Vec<T> {
-    let mut out = Vec::with_capacity(len);
-    for part in parts {
-        out.extend_from_slice(&part);
-    }
-    out
+    Ok(columns.finish(&snapshots, populations, customers))
 }
 
 fn select(source: Option<&Categorical>, customers: &[u32]) -> Categorical {
@@ -447,7 +454,7 @@ mod tests {
             // Each row's value: its block-local customer number and snapshot, which the
             // gathered values must line up with the frame's rows.
             let (blocks, values) = build_in_blocks(
-                n,
+                &raw.customers,
                 block,
                 |range| {
                     loaded += range.len();
@@ -476,7 +483,7 @@ mod tests {
             assert_eq!(values, expected, "block {block}");
         }
         let failing = build_in_blocks(
-            n,
+            &raw.customers,
             300,
             |range| {
                 if range.start == 300 {

@@ -112,7 +112,7 @@ fn blocks_read_from_the_copy_are_blocks_of_the_tables() {
         let labelled = labels::build(&whole, &frame, spec).unwrap();
         assert!(labelled.iter().any(|&c| c) && labelled.iter().any(|&c| !c));
         let (by_blocks, block_labels) = features::build_in_blocks(
-            n,
+            &whole.customers,
             2,
             |range| copy.block(range),
             |raw, frame| Ok(labels::build(raw, frame, spec).unwrap()),
