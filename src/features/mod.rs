@@ -89,20 +89,37 @@ impl FeatureFrame {
 
     /// A frame of the given rows, in the given order (populations are kept whole).
     pub fn select(&self, rows: &[usize]) -> FeatureFrame {
-        let pick_codes = |c: &Categorical| Categorical {
-            codes: rows.iter().map(|&r| c.codes[r]).collect(),
+        FeatureFrame {
+            numeric: self.numeric.iter().map(|c| pick(c, rows)).collect(),
+            ..self.select_keys(rows)
+        }
+    }
+
+    /// Frames of the given rows (each set in its order; populations kept whole), taken out
+    /// of this frame a column at a time: each column is freed once every part has its rows
+    /// of it, so the peak is the parts and one column, not the frame and the parts.
+    pub fn split(self, rows: &[&[usize]]) -> Vec<FeatureFrame> {
+        let mut parts: Vec<FeatureFrame> = rows.iter().map(|r| self.select_keys(r)).collect();
+        for column in self.numeric {
+            for (part, r) in parts.iter_mut().zip(rows) {
+                part.numeric.push(pick(&column, r));
+            }
+        }
+        parts
+    }
+
+    /// [`FeatureFrame::select`] without the numeric columns.
+    fn select_keys(&self, rows: &[usize]) -> FeatureFrame {
+        let codes = |c: &Categorical| Categorical {
+            codes: pick(&c.codes, rows),
             levels: c.levels.clone(),
         };
         FeatureFrame {
-            customer: rows.iter().map(|&r| self.customer[r]).collect(),
-            snapshot: rows.iter().map(|&r| self.snapshot[r]).collect(),
-            numeric: self
-                .numeric
-                .iter()
-                .map(|col| rows.iter().map(|&r| col[r]).collect())
-                .collect(),
-            segment: pick_codes(&self.segment),
-            region: pick_codes(&self.region),
+            customer: pick(&self.customer, rows),
+            snapshot: pick(&self.snapshot, rows),
+            numeric: Vec::with_capacity(N_NUMERIC),
+            segment: codes(&self.segment),
+            region: codes(&self.region),
             populations: self.populations.clone(),
         }
     }
@@ -396,6 +413,11 @@ pub fn build_in_blocks<X: Copy + Default, E>(
     Ok(columns.finish(&snapshots, populations, customers))
 }
 
+/// `column`'s values at `rows`, in that order.
+fn pick<T: Copy>(column: &[T], rows: &[usize]) -> Vec<T> {
+    rows.iter().map(|&r| column[r]).collect()
+}
+
 fn select(source: Option<&Categorical>, customers: &[u32]) -> Categorical {
     match source {
         Some(c) => Categorical {
@@ -499,15 +521,18 @@ mod tests {
         assert_eq!(failing.unwrap_err(), "cannot read 300..600");
     }
 
+    /// 300 generated customers and their frame at the end of the data and 30 days before.
+    fn two_snapshots() -> (tempfile::TempDir, RawTables, FeatureFrame) {
+        let (dir, raw) = sample(300);
+        let as_of = [raw.data_end - 30, raw.data_end];
+        let frame = build(&raw, &as_of, FeatureConfig::default());
+        (dir, raw, frame)
+    }
+
     /// The table of a range of rows is that range of the whole table, labels included.
     #[test]
     fn the_table_of_a_range_of_rows_is_that_slice_of_the_whole_table() {
-        let (_dir, raw) = sample(300);
-        let frame = build(
-            &raw,
-            &[raw.data_end - 30, raw.data_end],
-            FeatureConfig::default(),
-        );
+        let (_dir, raw, frame) = two_snapshots();
         let n = frame.n_rows();
         assert!(n > 100, "{n}");
         let labels: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
@@ -523,5 +548,27 @@ mod tests {
         let one = table(17..18);
         let id = one.column("customer_id").unwrap().get(0).unwrap();
         assert_eq!(id.get_str(), Some(first.as_str()));
+    }
+
+    /// Splitting a frame gives what selecting each set of rows gives, sets that share rows
+    /// and an empty set included.
+    #[test]
+    fn split_gives_the_frames_select_gives() {
+        let (_dir, raw, frame) = two_snapshots();
+        let n = frame.n_rows();
+        let sets: Vec<Vec<usize>> = vec![
+            (0..n).step_by(2).collect(),
+            vec![],
+            (n / 2..n).rev().collect(),
+            frame.rows_of_snapshot(raw.data_end),
+        ];
+        let slices: Vec<&[usize]> = sets.iter().map(Vec::as_slice).collect();
+        let expected: Vec<FeatureFrame> = sets.iter().map(|r| frame.select(r)).collect();
+        let parts = frame.split(&slices);
+        assert_eq!(parts.len(), 4);
+        for (i, (part, want)) in parts.iter().zip(&expected).enumerate() {
+            assert_eq!(part.n_rows(), sets[i].len());
+            assert_same_frame(part, want, &format!("set {i}"));
+        }
     }
 }

@@ -373,11 +373,12 @@ pub fn train(raw: RawTables, config: &TrainConfig) -> Result<Trained, ModelError
     // One pass over the data for every snapshot of both fits and the holdout.
     let data = Labelled::build(&raw, &dates, config)?;
     drop(raw);
-    let (fit, holdout) = data.out_of_time_parts(&plan)?;
-    let final_part = data.part(&plan.final_fit)?;
-    // The parts hold every row still needed: free the frame of all snapshots before the
-    // first fit (at 10M customers it is gigabytes).
-    drop(data);
+    // The parts hold every row still needed; the frame of all snapshots is freed as they
+    // are taken out of it, before the first fit (at 10M customers it is gigabytes).
+    let sets: [&[i32]; 3] = [&plan.evaluation_fit, &[plan.holdout], &plan.final_fit];
+    let Ok([fit, holdout, final_part]) = <[Part; 3]>::try_from(data.into_parts(&sets)?) else {
+        unreachable!("into_parts gives a part for each set");
+    };
     let oot = out_of_time(&fit, &holdout, plan, config)?;
     drop((fit, holdout));
     let tiers = RiskTiers::from_scores(&oot.scores);
@@ -413,8 +414,7 @@ pub fn evaluate_out_of_time(
     let mut dates = plan.evaluation_fit.clone();
     dates.push(plan.holdout);
     let data = Labelled::build(raw, &dates, config)?;
-    let (fit, holdout) = data.out_of_time_parts(&plan)?;
-    drop(data);
+    let (fit, holdout) = data.into_out_of_time_parts(&plan)?;
     out_of_time(&fit, &holdout, plan, config)
 }
 
@@ -441,28 +441,41 @@ impl Labelled {
         Ok(Labelled { frame, labels })
     }
 
-    /// The rows of the given snapshots, each of which must have customers.
-    fn part(&self, snapshots: &[i32]) -> Result<Part, ModelError> {
-        let mut rows = Vec::new();
-        for &t in snapshots {
-            let of_t = self.frame.rows_of_snapshot(t);
-            if of_t.is_empty() {
-                return Err(ModelError::EmptySnapshot(crate::dates::format_day(t)));
+    /// The rows of each set of snapshots (each snapshot must have customers), taken out
+    /// of the frame, which is freed a column at a time on the way.
+    fn into_parts(self, sets: &[&[i32]]) -> Result<Vec<Part>, ModelError> {
+        let mut rows = Vec::with_capacity(sets.len());
+        for snapshots in sets {
+            let mut of_set = Vec::new();
+            for &t in *snapshots {
+                let of_t = self.frame.rows_of_snapshot(t);
+                if of_t.is_empty() {
+                    return Err(ModelError::EmptySnapshot(crate::dates::format_day(t)));
+                }
+                of_set.extend(of_t);
             }
-            rows.extend(of_t);
+            rows.push(of_set);
         }
-        Ok(Part {
-            y: rows.iter().map(|&r| self.labels[r]).collect(),
-            frame: self.frame.select(&rows),
-        })
+        let ys: Vec<Vec<bool>> = rows
+            .iter()
+            .map(|r| r.iter().map(|&i| self.labels[i]).collect())
+            .collect();
+        let slices: Vec<&[usize]> = rows.iter().map(Vec::as_slice).collect();
+        let frames = self.frame.split(&slices);
+        Ok(frames
+            .into_iter()
+            .zip(ys)
+            .map(|(frame, y)| Part { frame, y })
+            .collect())
     }
 
     /// The rows of the evaluation fit and of the holdout of `plan`.
-    fn out_of_time_parts(&self, plan: &SnapshotPlan) -> Result<(Part, Part), ModelError> {
-        Ok((
-            self.part(&plan.evaluation_fit)?,
-            self.part(&[plan.holdout])?,
-        ))
+    fn into_out_of_time_parts(self, plan: &SnapshotPlan) -> Result<(Part, Part), ModelError> {
+        let parts = self.into_parts(&[&plan.evaluation_fit, &[plan.holdout]])?;
+        let Ok([fit, holdout]) = <[Part; 2]>::try_from(parts) else {
+            unreachable!("into_parts gives a part for each set");
+        };
+        Ok((fit, holdout))
     }
 }
 

@@ -145,8 +145,9 @@ pub fn tune(raw: &RawTables, config: &TrainConfig) -> Result<Tuning, TuneError> 
     // grid point: the features and labels of these dates do not depend on the learner's
     // parameters.
     let data = Labelled::build(raw, &dates, &validation_config).map_err(failed)?;
-    let (fit, holdout) = data.out_of_time_parts(&validation_plan).map_err(failed)?;
-    drop(data);
+    let (fit, holdout) = data
+        .into_out_of_time_parts(&validation_plan)
+        .map_err(failed)?;
     let n_features = MatrixSpec::fit(&fit.frame).feature_names().len();
     let candidates = grid(&config.params, n_features);
     let scored: Vec<Result<GridPoint, ModelError>> = candidates
