@@ -266,14 +266,16 @@ impl IngestedCopy {
         self.layout.customers
     }
 
+    /// `customers` (customers `range` of the copy) with their events read from disk.
     fn tables(&self, customers: Customers, range: Range<usize>) -> Result<RawTables, DataError> {
-        self.events(customers, range).map_err(|e| DataError::Read {
-            file: self.path.clone(),
-            message: format!("the ingested copy could not be read ({e})"),
-        })
+        self.read_events(customers, range)
+            .map_err(|e| DataError::Read {
+                file: self.path.clone(),
+                message: format!("the ingested copy could not be read ({e})"),
+            })
     }
 
-    fn events(&self, customers: Customers, range: Range<usize>) -> std::io::Result<RawTables> {
+    fn read_events(&self, customers: Customers, range: Range<usize>) -> std::io::Result<RawTables> {
         let l = &self.layout;
         let (offsets, rows) = l.orders.offsets.slice(range.clone());
         let orders = Orders {
