@@ -14,13 +14,17 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Slice};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Categorical;
 use crate::features::FeatureFrame;
 use crate::schema::features::{CATEGORICAL, NUMERIC};
 
+/// Rows per tile that [`MatrixSpec::transform_rows`] encodes on one thread: a tile of a
+/// few dozen columns stays in a core's cache while it is written.
+const TILE_ROWS: usize = 1024;
 /// Suffix of missing-value indicator columns.
 pub const MISSING_SUFFIX: &str = "_missing";
 /// The level that collects unseen categories and nulls.
@@ -128,43 +132,128 @@ impl MatrixSpec {
     }
 
     /// Encodes the frame rows `rows` only: scoring a large base goes through the matrix
-    /// a slice at a time, so the whole design matrix never has to exist at once.
+    /// a slice at a time, so the whole design matrix never has to exist at once. Tiles of
+    /// [`TILE_ROWS`] rows are encoded in parallel, each written row by row.
     pub fn transform_rows(&self, frame: &FeatureFrame, rows: Range<usize>) -> Array2<f64> {
-        let n_columns = self.n_columns();
-        let mut x = Array2::<f64>::zeros((rows.len(), n_columns));
-        let mut col = 0;
-        for (j, values) in frame.numeric.iter().enumerate() {
-            for (i, v) in values[rows.clone()].iter().enumerate() {
-                x[[i, col]] = if v.is_nan() { self.medians[j] } else { *v };
-            }
-            col += 1;
+        let k = self.n_columns();
+        let mut x = Array2::<f64>::zeros((rows.len(), k));
+        if k == 0 {
+            return x;
         }
-        for (j, values) in frame.numeric.iter().enumerate() {
-            if self.indicators[j] {
-                for (i, v) in values[rows.clone()].iter().enumerate() {
-                    x[[i, col]] = if v.is_nan() { 1.0 } else { 0.0 };
-                }
+        x.as_slice_mut()
+            .expect("a new matrix is in standard layout")
+            .par_chunks_mut(TILE_ROWS * k)
+            .enumerate()
+            .for_each(|(t, tile)| {
+                let tile = ArrayViewMut2::from_shape((tile.len() / k, k), tile)
+                    .expect("a tile holds whole rows");
+                self.encode_into(frame, rows.start + t * TILE_ROWS, tile);
+            });
+        x
+    }
+
+    /// The frame's rows encoded on demand: a learner that reads its matrix a block at a
+    /// time (logistic regression) never needs the whole design matrix.
+    pub fn rows_of<'a>(&'a self, frame: &'a FeatureFrame) -> EncodedRows<'a> {
+        EncodedRows { spec: self, frame }
+    }
+
+    /// Writes the frame rows `start..start + out.nrows()`, encoded, into `out` (one row of
+    /// [`Self::n_columns`] values each, rows contiguous). Every cell is written.
+    fn encode_into(&self, frame: &FeatureFrame, start: usize, mut out: ArrayViewMut2<f64>) {
+        // Map the frame's codes to this spec's columns once, not per row.
+        let categories: Vec<(&Categorical, Vec<usize>, usize)> = self
+            .categories
+            .iter()
+            .zip([&frame.segment, &frame.region])
+            .map(|((_, levels), c)| {
+                let column_of = c
+                    .levels
+                    .iter()
+                    .map(|l| levels.binary_search(l).unwrap_or(levels.len()))
+                    .collect();
+                (c, column_of, levels.len())
+            })
+            .collect();
+        for (i, mut cells) in out.rows_mut().into_iter().enumerate() {
+            let cells = cells
+                .as_slice_mut()
+                .expect("rows of a design matrix are contiguous");
+            let row = start + i;
+            let mut col = 0;
+            for (values, &median) in frame.numeric.iter().zip(&self.medians) {
+                let v = values[row];
+                cells[col] = if v.is_nan() { median } else { v };
                 col += 1;
             }
-        }
-        for ((_, levels), c) in self.categories.iter().zip([&frame.segment, &frame.region]) {
-            // Map the frame's codes to this spec's columns once, not per row.
-            let column_of: Vec<usize> = c
-                .levels
+            for (values, _) in frame
+                .numeric
                 .iter()
-                .map(|l| levels.binary_search(l).unwrap_or(levels.len()))
-                .collect();
-            for (i, &code) in c.codes[rows.clone()].iter().enumerate() {
-                let k = column_of
-                    .get(code as usize)
-                    .copied()
-                    .unwrap_or(levels.len());
-                x[[i, col + k]] = 1.0;
+                .zip(&self.indicators)
+                .filter(|(_, on)| **on)
+            {
+                cells[col] = if values[row].is_nan() { 1.0 } else { 0.0 };
+                col += 1;
             }
-            col += levels.len() + 1;
+            for (c, column_of, n_levels) in &categories {
+                let one_hot = &mut cells[col..col + n_levels + 1];
+                one_hot.fill(0.0);
+                let k = column_of
+                    .get(c.codes[row] as usize)
+                    .copied()
+                    .unwrap_or(*n_levels);
+                one_hot[k] = 1.0;
+                col += n_levels + 1;
+            }
+            debug_assert_eq!(col, cells.len());
         }
-        debug_assert_eq!(col, n_columns);
-        x
+    }
+}
+
+/// The rows of a design matrix, produced a block at a time: a matrix held whole
+/// (`ArrayView2`), or a frame encoded on the fly ([`EncodedRows`]) so that the matrix
+/// never exists whole.
+pub trait DesignRows: Sync {
+    fn n_rows(&self) -> usize;
+    fn n_columns(&self) -> usize;
+    /// Writes rows `start..start + out.nrows()` into `out`, which has
+    /// [`Self::n_columns`] columns and contiguous rows.
+    fn fill(&self, start: usize, out: ArrayViewMut2<f64>);
+}
+
+impl DesignRows for ArrayView2<'_, f64> {
+    fn n_rows(&self) -> usize {
+        self.nrows()
+    }
+
+    fn n_columns(&self) -> usize {
+        self.ncols()
+    }
+
+    fn fill(&self, start: usize, mut out: ArrayViewMut2<f64>) {
+        out.assign(&self.slice_axis(Axis(0), Slice::from(start..start + out.nrows())));
+    }
+}
+
+/// A frame's rows encoded by a spec as they are asked for ([`MatrixSpec::rows_of`]):
+/// the same values as [`MatrixSpec::transform`]'s.
+#[derive(Clone, Copy)]
+pub struct EncodedRows<'a> {
+    spec: &'a MatrixSpec,
+    frame: &'a FeatureFrame,
+}
+
+impl DesignRows for EncodedRows<'_> {
+    fn n_rows(&self) -> usize {
+        self.frame.n_rows()
+    }
+
+    fn n_columns(&self) -> usize {
+        self.spec.n_columns()
+    }
+
+    fn fill(&self, start: usize, out: ArrayViewMut2<f64>) {
+        self.spec.encode_into(self.frame, start, out);
     }
 }
 

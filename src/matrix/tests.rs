@@ -118,3 +118,50 @@ fn n_columns_counts_the_feature_names() {
     assert_eq!(spec.n_columns(), spec.feature_names().len());
     assert!(spec.n_columns() > NUMERIC.len());
 }
+
+#[test]
+fn tiles_and_blocks_encode_every_row_as_the_spec_says() {
+    // 2,500 rows cross two whole tiles and end in a partial one. Feature 0 is the row
+    // number, unknown on every 7th row; segments cycle through a, b, c and null.
+    let n = 2_500;
+    let first: Vec<f64> = (0..n)
+        .map(|i: usize| if i.is_multiple_of(7) { NAN } else { i as f64 })
+        .collect();
+    let codes: Vec<u32> = (0..n as u32)
+        .map(|i| if i % 4 == 3 { NULL_CODE } else { i % 4 })
+        .collect();
+    let data = frame(&first, &codes);
+    let spec = MatrixSpec::fit(&frame(&[4.0, NAN, 1.0, 10.0], &[0, 1, 1, NULL_CODE]));
+    let k = spec.n_columns();
+    let n_numeric = NUMERIC.len();
+    // What each row must be: numeric, two indicators, segment a, b, other, region other.
+    let expected = |i: usize| -> Vec<f64> {
+        let mut row = vec![1.0; n_numeric];
+        row[0] = if i.is_multiple_of(7) { 4.0 } else { i as f64 };
+        row[1] = 0.0;
+        row.push(if i.is_multiple_of(7) { 1.0 } else { 0.0 });
+        row.push(1.0);
+        let mut segment = [0.0; 3];
+        segment[[0, 1, 2, 2][i % 4]] = 1.0;
+        row.extend(segment);
+        row.push(1.0);
+        row
+    };
+    let whole = spec.transform_rows(&data, 0..n);
+    assert_eq!(whole.dim(), (n, k));
+    for i in 0..n {
+        assert_eq!(whole.row(i).to_vec(), expected(i), "row {i}");
+    }
+    let part = spec.transform_rows(&data, 1_000..2_100);
+    assert_eq!(part, whole.slice_axis(Axis(0), Slice::from(1_000..2_100)));
+    // Encoded on demand, into a buffer holding stale values (every cell is rewritten).
+    let rows = spec.rows_of(&data);
+    assert_eq!((rows.n_rows(), rows.n_columns()), (n, k));
+    let mut buffer = Array2::from_elem((300, k), 9.0);
+    rows.fill(2_200, buffer.view_mut());
+    assert_eq!(buffer, whole.slice_axis(Axis(0), Slice::from(2_200..)));
+    let view = whole.view();
+    let mut copied = Array2::zeros((5, k));
+    view.fill(17, copied.view_mut());
+    assert_eq!(copied, whole.slice_axis(Axis(0), Slice::from(17..22)));
+}

@@ -24,7 +24,7 @@ use crate::matrix::MatrixSpec;
 use crate::metrics::{MetricError, Metrics, Ranking};
 use crate::train::calibrate::{CalibrationMethod, Calibrator};
 use crate::train::forest::{fit_forest, Forest, ForestParams};
-use crate::train::logistic::{fit_logistic, Logistic, LogisticParams};
+use crate::train::logistic::{fit_logistic_rows, Logistic, LogisticParams};
 use crate::train::tree::{fit_single, Tree, TreeParams};
 use crate::train::TrainError;
 pub use plan::{PlanError, SnapshotPlan};
@@ -133,16 +133,23 @@ impl FittedModel {
         calibration: CalibrationMethod,
     ) -> Result<FittedModel, ModelError> {
         let matrix = MatrixSpec::fit(frame);
-        let learner = {
-            // Freed before calibrating, which fits a second learner with its own matrix.
-            let design = matrix.transform(frame, None);
-            let x = design.x.view();
-            match params {
-                ModelParams::Logistic(p) => {
-                    Learner::Logistic(fit_logistic(x, labels, &p.check()?)?)
-                }
-                ModelParams::Tree(p) => Learner::Tree(fit_single(x, labels, &p.check()?)?),
-                ModelParams::Forest(p) => Learner::Forest(fit_forest(x, labels, &p.check()?)?),
+        let learner = match params {
+            // Encoded block by block as the solver reads it: no design matrix beside the
+            // frame.
+            ModelParams::Logistic(p) => Learner::Logistic(fit_logistic_rows(
+                &matrix.rows_of(frame),
+                labels,
+                &p.check()?,
+            )?),
+            // The trees bin the whole matrix once; it is freed before calibrating, which
+            // fits a second learner with its own matrix.
+            ModelParams::Tree(p) => {
+                let design = matrix.transform(frame, None);
+                Learner::Tree(fit_single(design.x.view(), labels, &p.check()?)?)
+            }
+            ModelParams::Forest(p) => {
+                let design = matrix.transform(frame, None);
+                Learner::Forest(fit_forest(design.x.view(), labels, &p.check()?)?)
             }
         };
         let calibrator = match calibration {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::data::{self, LoadOptions};
+use crate::features;
 use crate::generate::{self, sim::SimConfig, GenerateConfig};
 use crate::io::TableFormat;
 use crate::train::calibrate::CalibrationMethod;
@@ -113,6 +114,23 @@ fn predicting_by_slices_equals_predicting_the_whole_matrix() {
     let sliced = model.predict_by_slices(&frame, 7, |x| model.predict_matrix(x));
     assert_eq!(sliced, whole);
     assert_eq!(model.predict(&frame), whole);
+}
+
+#[test]
+fn logistic_fitted_on_rows_encoded_on_demand_is_the_one_fitted_on_the_matrix() {
+    let (_dir, raw) = sample(2000);
+    let frame = features::build(&raw, &[raw.data_end - 90], FeatureConfig::default());
+    let spec = LabelSpec {
+        horizon_days: 90,
+        definition: LabelDefinition::Either,
+    };
+    let labels = labels::build(&raw, &frame, spec).unwrap();
+    let matrix = MatrixSpec::fit(&frame);
+    let params = LogisticParams::default().check().unwrap();
+    let design = matrix.transform(&frame, None);
+    let from_matrix = crate::train::logistic::fit_logistic(design.x.view(), &labels, &params);
+    let on_demand = fit_logistic_rows(&matrix.rows_of(&frame), &labels, &params);
+    assert_eq!(on_demand.unwrap(), from_matrix.unwrap());
 }
 
 #[test]

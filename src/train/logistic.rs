@@ -25,7 +25,8 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{check_data, newton, TrainError};
+use super::{check_labels, newton, TrainError};
+use crate::matrix::DesignRows;
 
 /// Default L2 penalty `alpha`.
 pub const DEFAULT_ALPHA: f64 = 1.0;
@@ -218,15 +219,22 @@ pub fn fit_logistic(
     y: &[bool],
     params: &ValidLogisticParams,
 ) -> Result<Logistic, TrainError> {
-    check_data(x, y)?;
-    if let Some(((row, feature), &value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(TrainError::NonFiniteValue {
-            row,
-            feature,
-            value,
-        });
-    }
-    let (means, stds) = standardisation(x);
+    fit_logistic_rows(&x, y, params)
+}
+
+/// [`fit_logistic`] on rows produced a block at a time: with
+/// [`crate::matrix::MatrixSpec::rows_of`], a frame is encoded as the solver reads it and
+/// its design matrix never exists whole. The same rows give the same model.
+///
+/// # Errors
+/// As [`fit_logistic`].
+pub fn fit_logistic_rows<R: DesignRows + ?Sized>(
+    x: &R,
+    y: &[bool],
+    params: &ValidLogisticParams,
+) -> Result<Logistic, TrainError> {
+    check_labels(x.n_rows(), x.n_columns(), y)?;
+    let (means, stds) = standardisation(x)?;
     let n_churned = y.iter().filter(|&&churned| churned).count() as f64;
     let n_rows = y.len() as f64;
     let class_weights = match params.class_weight {
@@ -237,7 +245,7 @@ pub fn fit_logistic(
         ],
     };
     let solution = newton::Problem {
-        x: x.view(),
+        x,
         y,
         means: &means,
         stds: &stds,
@@ -261,26 +269,93 @@ pub fn fit_logistic(
     })
 }
 
+/// What one block of rows adds to [`standardisation`]'s first pass.
+struct BlockSums {
+    /// The block's first value (in row-major order) that is NaN or infinite.
+    first_bad: Option<(usize, usize, f64)>,
+    sums: Vec<f64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+}
+
 /// Per-feature mean and population standard deviation of the columns of `x`, with 1 in
-/// place of the deviation of a constant column.
-fn standardisation(x: ArrayView2<f64>) -> (Vec<f64>, Vec<f64>) {
-    let n_rows = x.nrows() as f64;
-    (0..x.ncols())
-        .into_par_iter()
-        .map(|j| {
-            let col = x.column(j);
-            let first = col[0];
-            if col.iter().all(|&v| v == first) {
-                // Exactly constant: a computed deviation could be rounding noise, which
-                // would blow the column up instead of zeroing it.
-                return (first, 1.0);
+/// place of the deviation of a constant column. Two passes over fixed blocks of rows
+/// (sums, then squared deviations from the mean), added in block order: the same
+/// figures whatever the number of threads.
+///
+/// # Errors
+/// [`TrainError::NonFiniteValue`] for the first NaN or infinite value, in row-major order.
+fn standardisation<R: DesignRows + ?Sized>(x: &R) -> Result<(Vec<f64>, Vec<f64>), TrainError> {
+    let k = x.n_columns();
+    let blocks = newton::map_blocks(x, 0, |start, block| {
+        let mut part = BlockSums {
+            first_bad: None,
+            sums: vec![0.0; k],
+            min: vec![f64::INFINITY; k],
+            max: vec![f64::NEG_INFINITY; k],
+        };
+        for (i, row) in block.rows().into_iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if !v.is_finite() && part.first_bad.is_none() {
+                    part.first_bad = Some((start + i, j, v));
+                }
+                part.sums[j] += v;
+                part.min[j] = part.min[j].min(v);
+                part.max[j] = part.max[j].max(v);
             }
-            let mean = col.sum() / n_rows;
-            let var = col.iter().map(|&v| (v - mean) * (v - mean)).sum::<f64>() / n_rows;
-            let std = var.sqrt();
-            (mean, if std > 0.0 { std } else { 1.0 })
+        }
+        part
+    });
+    if let Some((row, feature, value)) = blocks.iter().find_map(|b| b.first_bad) {
+        return Err(TrainError::NonFiniteValue {
+            row,
+            feature,
+            value,
+        });
+    }
+    let n_rows = x.n_rows() as f64;
+    let mut sums = vec![0.0; k];
+    let mut min = vec![f64::INFINITY; k];
+    let mut max = vec![f64::NEG_INFINITY; k];
+    for b in &blocks {
+        for j in 0..k {
+            sums[j] += b.sums[j];
+            min[j] = min[j].min(b.min[j]);
+            max[j] = max[j].max(b.max[j]);
+        }
+    }
+    // Exactly constant: a computed deviation could be rounding noise, which would blow the
+    // column up instead of zeroing it; its mean is its value, not a rounded sum.
+    let constant: Vec<bool> = min.iter().zip(&max).map(|(lo, hi)| lo == hi).collect();
+    let means: Vec<f64> = (0..k)
+        .map(|j| {
+            if constant[j] {
+                min[j]
+            } else {
+                sums[j] / n_rows
+            }
         })
-        .unzip()
+        .collect();
+    let squares = newton::map_blocks(x, 0, |_, block| {
+        let mut part = vec![0.0; k];
+        for row in block.rows() {
+            for ((p, &v), &m) in part.iter_mut().zip(row).zip(&means) {
+                *p += (v - m) * (v - m);
+            }
+        }
+        part
+    });
+    let mut stds = vec![0.0; k];
+    for part in &squares {
+        for (s, p) in stds.iter_mut().zip(part) {
+            *s += p;
+        }
+    }
+    for (s, &c) in stds.iter_mut().zip(&constant) {
+        let std = (*s / n_rows).sqrt();
+        *s = if !c && std > 0.0 { std } else { 1.0 };
+    }
+    Ok((means, stds))
 }
 
 /// `1 / (1 + exp(-z))` without overflow for large `|z|`.

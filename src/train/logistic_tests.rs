@@ -533,3 +533,40 @@ fn fitting_twice_gives_identical_json() {
     assert_eq!(first, fit_json(1));
     assert_eq!(first, fit_json(4));
 }
+
+#[test]
+fn standardisation_over_many_blocks_is_the_plain_mean_and_deviation() {
+    // 5,000 rows: two whole blocks of the solver and a partial third.
+    let (x, y) = simulate(
+        5_000,
+        &[0.8, -0.5, 0.0],
+        -1.0,
+        &[100.0, -3.0, 0.25],
+        &[20.0, 0.5, 4.0],
+        11,
+    );
+    let model = fit_logistic(x.view(), &y, &params(1.0)).unwrap();
+    for j in 0..3 {
+        let col = x.column(j).to_vec();
+        let m = mean(&col);
+        let sd = (col.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / col.len() as f64).sqrt();
+        assert!(
+            (model.means()[j] - m).abs() <= 1e-12 * m.abs().max(1.0),
+            "mean {j}"
+        );
+        assert!((model.stds()[j] - sd).abs() <= 1e-12 * sd, "std {j}");
+    }
+    // The first bad value in row-major order is named, whichever block holds it.
+    let mut bad = x.clone();
+    bad[[4_100, 0]] = f64::NAN;
+    bad[[3_000, 2]] = f64::INFINITY;
+    bad[[3_000, 1]] = f64::NEG_INFINITY;
+    assert_eq!(
+        fit_logistic(bad.view(), &y, &params(1.0)),
+        Err(TrainError::NonFiniteValue {
+            row: 3_000,
+            feature: 1,
+            value: f64::NEG_INFINITY
+        })
+    );
+}

@@ -73,6 +73,11 @@ pub enum TrainError {
 /// row, both classes present, row indices fit in `u32`.
 fn check_data(x: ArrayView2<f64>, y: &[bool]) -> Result<(), TrainError> {
     let (n_rows, n_features) = x.dim();
+    check_labels(n_rows, n_features, y)
+}
+
+/// [`check_data`] for a matrix known by its shape.
+fn check_labels(n_rows: usize, n_features: usize, y: &[bool]) -> Result<(), TrainError> {
     if n_rows == 0 || n_features == 0 {
         return Err(TrainError::EmptyData { n_rows, n_features });
     }

@@ -13,11 +13,11 @@
 //! parallel and their sums are added in block order, so the result is bit-identical for
 //! any thread count.
 
-use std::borrow::Cow;
-
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Slice};
+use ndarray::{Array1, Array2, ArrayViewMut2, Axis, Slice};
 use rayon::prelude::*;
+
+use crate::matrix::DesignRows;
 
 /// Rows per block: large enough for the block products to run at full speed, small
 /// enough that a thread's two buffers stay in cache-friendly sizes.
@@ -32,8 +32,8 @@ const LOSS_RESOLUTION: f64 = 1e-12;
 const MAX_HALVINGS: u32 = 40;
 
 /// The data and the fixed parts of the loss.
-pub(super) struct Problem<'a> {
-    pub x: ArrayView2<'a, f64>,
+pub(super) struct Problem<'a, R: ?Sized> {
+    pub x: &'a R,
     pub y: &'a [bool],
     pub means: &'a [f64],
     pub stds: &'a [f64],
@@ -61,30 +61,54 @@ struct Derivatives {
     hessian: Array2<f64>,
 }
 
-impl Problem<'_> {
+/// Runs `f(start, block)` on every block of [`BLOCK_ROWS`] rows of `x` (the last one
+/// shorter), in parallel, and returns the results in block order. Each block is a
+/// per-thread buffer of `lead + x.n_columns()` columns, the rows' values from column
+/// `lead` on; the first `lead` columns are left for `f`.
+pub(super) fn map_blocks<R, T, F>(x: &R, lead: usize, f: F) -> Vec<T>
+where
+    R: DesignRows + ?Sized,
+    T: Send,
+    F: Fn(usize, ArrayViewMut2<f64>) -> T + Sync,
+{
+    let n = x.n_rows();
+    let width = lead + x.n_columns();
+    (0..n.div_ceil(BLOCK_ROWS))
+        .into_par_iter()
+        .map_init(
+            || Array2::zeros((BLOCK_ROWS, width)),
+            |buffer, b| {
+                let start = b * BLOCK_ROWS;
+                let rows = BLOCK_ROWS.min(n - start);
+                let mut block = buffer.slice_axis_mut(Axis(0), Slice::from(..rows));
+                x.fill(start, block.slice_axis_mut(Axis(1), Slice::from(lead..)));
+                f(start, block)
+            },
+        )
+        .collect()
+}
+
+impl<R: DesignRows + ?Sized> Problem<'_, R> {
     fn n_params(&self) -> usize {
-        self.x.ncols() + 1
+        self.x.n_columns() + 1
     }
 
-    /// Rows `start..start + block.nrows()` standardised, with a leading column of ones.
-    fn fill_block(&self, start: usize, block: &mut ArrayViewMut2<f64>) {
-        for (i, mut out) in block.rows_mut().into_iter().enumerate() {
-            let row = self.x.row(start + i);
+    /// Standardises a block's rows in place and puts 1 in the leading column.
+    fn standardise(&self, block: &mut ArrayViewMut2<f64>) {
+        for mut out in block.rows_mut() {
             // Plain slices let the compiler vectorise this loop, which runs on every row at
-            // every pass. Rows of a row-major `x` are borrowed; any other layout is copied.
-            let row: Cow<[f64]> = row
-                .as_slice()
-                .map_or_else(|| Cow::Owned(row.to_vec()), Cow::Borrowed);
+            // every pass.
             let out = out.as_slice_mut().expect("a block is row-major");
             out[0] = 1.0;
-            let scaled = out[1..].iter_mut().zip(row.iter());
-            for ((o, &v), (&m, &s)) in scaled.zip(self.means.iter().zip(self.stds)) {
-                *o = (v - m) / s;
+            let scaled = out[1..].iter_mut().zip(self.means.iter().zip(self.stds));
+            for (o, (&m, &s)) in scaled {
+                *o = (*o - m) / s;
             }
         }
     }
 
-    /// The sums of one block of rows; the line search asks for the loss alone.
+    /// The sums of one block of rows (its values from column 1 on); the line search asks
+    /// for the loss alone.
     fn evaluate_block(
         &self,
         theta: &Array1<f64>,
@@ -92,7 +116,7 @@ impl Problem<'_> {
         mut block: ArrayViewMut2<f64>,
         with_derivatives: bool,
     ) -> Evaluation {
-        self.fill_block(start, &mut block);
+        self.standardise(&mut block);
         let z = block.dot(theta);
         let mut loss = 0.0;
         for (i, &z_i) in z.iter().enumerate() {
@@ -132,21 +156,10 @@ impl Problem<'_> {
 
     /// Loss (and gradient and Hessian) of the whole problem, penalty included.
     fn evaluate(&self, theta: &Array1<f64>, with_derivatives: bool) -> Evaluation {
-        let n = self.x.nrows();
         let k = self.n_params();
-        let n_blocks = n.div_ceil(BLOCK_ROWS);
-        let parts: Vec<Evaluation> = (0..n_blocks)
-            .into_par_iter()
-            .map_init(
-                || Array2::zeros((BLOCK_ROWS, k)),
-                |buffer, b| {
-                    let start = b * BLOCK_ROWS;
-                    let rows = BLOCK_ROWS.min(n - start);
-                    let block = buffer.slice_axis_mut(Axis(0), Slice::from(..rows));
-                    self.evaluate_block(theta, start, block, with_derivatives)
-                },
-            )
-            .collect();
+        let parts = map_blocks(self.x, 1, |start, block| {
+            self.evaluate_block(theta, start, block, with_derivatives)
+        });
         // Block order, whatever the threads: the sums are bit-identical run to run.
         let mut total = Evaluation {
             loss: 0.0,
