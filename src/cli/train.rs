@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 
 use super::{DataArgs, SnapshotArgs, Ui};
-use churn::data;
+use churn::data::{self, Customers, Tables};
 use churn::model::artifact::{self, ModelArtifact};
 use churn::model::tune::{self, Tuning};
 use churn::model::{self, ModelKind, ModelParams, TrainConfig};
@@ -132,27 +132,33 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitCode> {
     if args.tune && args.min_leaf.is_some() && matches!(args.model, KindArg::Tree) {
         bail!("--tune chooses the tree's --min-leaf itself: drop one of the two flags");
     }
-    let raw = args.data.load(ui)?;
-    let mut config = TrainConfig {
+    let config_for = |customers: &Customers| TrainConfig {
         params: args.params(),
-        label: s.label_spec(&raw.customers),
+        label: s.label_spec(customers),
         features: s.feature_config(),
         snapshots,
         step_days: s.step_days,
         as_of: s.as_of,
         calibration: args.calibration.into(),
     };
-    let tuning = if args.tune {
-        Some(tune_params(&raw, &mut config, ui)?)
+    // Tuning fits its grid on the tables in memory; training alone reads the ingested
+    // copy a block of customers at a time.
+    let (tables, config, tuning) = if args.tune {
+        let raw = args.data.load(ui)?;
+        let mut config = config_for(&raw.customers);
+        let tuning = tune_params(&raw, &mut config, ui)?;
+        (Tables::from(raw), config, Some(tuning))
     } else {
-        None
+        let tables = args.data.open(ui)?;
+        let config = config_for(tables.customers());
+        (tables, config, None)
     };
     let step = ui.step(format!(
         "training {} (out-of-time evaluation, then the final fit)",
         config.params.kind().name()
     ));
-    let fingerprint = data::fingerprint(&raw);
-    let trained = model::train(raw, &config)?;
+    let fingerprint = tables.view().fingerprint();
+    let trained = model::train(tables, &config)?;
     drop(step);
     let artifact = ModelArtifact::new(
         trained,

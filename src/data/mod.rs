@@ -333,6 +333,12 @@ pub enum TablesRef<'a> {
     Ingested(&'a IngestedCopy),
 }
 
+impl From<RawTables> for Tables {
+    fn from(raw: RawTables) -> Self {
+        Tables::Loaded(raw)
+    }
+}
+
 impl<'a> From<&'a RawTables> for TablesRef<'a> {
     fn from(raw: &'a RawTables) -> Self {
         TablesRef::Loaded(raw)
@@ -351,6 +357,15 @@ impl<'a> TablesRef<'a> {
         match self {
             TablesRef::Loaded(raw) => raw.data_end,
             TablesRef::Ingested(copy) => copy.data_end(),
+        }
+    }
+
+    /// The tables' [`Fingerprint`]: hashed from tables in memory, or the one the ingested
+    /// copy recorded when it was written (without reading its events).
+    pub fn fingerprint(self) -> Fingerprint {
+        match self {
+            TablesRef::Loaded(raw) => fingerprint(raw),
+            TablesRef::Ingested(copy) => copy.fingerprint().clone(),
         }
     }
 }

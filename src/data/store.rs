@@ -15,8 +15,9 @@
 //! everything before it, checked on every read.
 //!
 //! Layout (all numbers little-endian): the magic `CHURNTB1`, a u64 length and a JSON
-//! [`Header`], then each column as a u64 count and its values, then `CHURNEND` and the
-//! 16-byte checksum.
+//! [`Header`] (with the tables' fingerprint, so that training from the copy never reads
+//! every event to hash it), then each column as a u64 count and its values, then
+//! `CHURNEND` and the 16-byte checksum.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
@@ -27,6 +28,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
+use super::fingerprint::{fingerprint, Fingerprint};
 use super::read::locate;
 use super::{
     Categorical, Customers, DataError, LoadOptions, Offsets, Orders, RawTables, SurveyKind,
@@ -38,7 +40,7 @@ use crate::schema::Table;
 const MAGIC: &[u8; 8] = b"CHURNTB1";
 const END: &[u8; 8] = b"CHURNEND";
 /// Bumped whenever the layout or the meaning of a column changes.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 /// Values converted per buffer when reading or writing a column.
 const CHUNK: usize = 1 << 16;
 
@@ -65,6 +67,11 @@ struct Header {
     options: String,
     files: Vec<SourceFile>,
     warnings: Vec<String>,
+    /// The tables' fingerprint, so that a model trained from the copy records its data
+    /// without hashing every event again (format 2 on; a header of format 1 has none and
+    /// is stale for its version).
+    #[serde(default)]
+    fingerprint: Option<Fingerprint>,
 }
 
 /// What reading the copy found.
@@ -122,6 +129,7 @@ pub fn write(
         options: options_text(opts),
         files,
         warnings: warnings.to_vec(),
+        fingerprint: Some(fingerprint(tables)),
     };
     let header = serde_json::to_vec(&header).expect("a header always serialises");
     write_atomically(&path, |out| {
@@ -169,12 +177,16 @@ pub fn read(dir: &Path, opts: &LoadOptions) -> Stored {
     if let Some(reason) = staleness(&header, dir, opts) {
         return Stored::Stale(reason);
     }
+    let Some(fingerprint) = header.fingerprint else {
+        return Stored::Stale("it is damaged (its header has no fingerprint)".to_string());
+    };
     match r.layout().and_then(|l| r.finish().map(|()| l)) {
         Ok(layout) => Stored::Fresh {
             copy: Box::new(IngestedCopy {
                 file: r.r.into_inner(),
                 path,
                 layout,
+                fingerprint,
             }),
             warnings: header.warnings,
         },
@@ -230,11 +242,17 @@ pub struct IngestedCopy {
     file: File,
     path: PathBuf,
     layout: Layout,
+    fingerprint: Fingerprint,
 }
 
 impl IngestedCopy {
     pub fn customers(&self) -> &Customers {
         &self.layout.customers
+    }
+
+    /// The tables' [`fingerprint`], computed when the copy was written.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
     }
 
     pub fn data_end(&self) -> i32 {

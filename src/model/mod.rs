@@ -1,7 +1,8 @@
 //! Stage 6, model: a learner together with its preprocessing, and the honest training
 //! procedure that produces it.
 //!
-//! Input: [`RawTables`] and a [`TrainConfig`]. Output: a [`Trained`] model: the
+//! Input: the checked tables ([`Tables`]: in memory or the ingested copy) and a
+//! [`TrainConfig`]. Output: a [`Trained`] model: the
 //! [`FittedModel`] to save and score with (refitted on the latest labelable snapshots),
 //! and the out-of-time evaluation of the same procedure on the holdout date, beside the
 //! recency baseline. See [`plan`] for which snapshots each fit uses.
@@ -17,8 +18,8 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::RawTables;
-use crate::features::{self, FeatureConfig, FeatureFrame};
+use crate::data::{DataError, RawTables, Tables, TablesRef};
+use crate::features::{FeatureConfig, FeatureFrame};
 use crate::labels::{self, LabelDefinition, LabelError, LabelSpec};
 use crate::matrix::MatrixSpec;
 use crate::metrics::{MetricError, Metrics, Ranking};
@@ -107,6 +108,8 @@ pub enum ModelError {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Label(#[from] LabelError),
+    #[error(transparent)]
+    Data(#[from] DataError),
     #[error(transparent)]
     Train(#[from] TrainError),
     #[error("scoring the holdout: {0}")]
@@ -366,20 +369,25 @@ pub struct OutOfTime {
 
 /// Fits and evaluates a model out of time, then refits it on the latest snapshots.
 ///
-/// Takes the tables by value: once the features and labels of every snapshot are built,
-/// the raw events are freed before the first fit (at 10M customers they are gigabytes).
+/// Takes the tables by value ([`RawTables`] or the ingested copy): once the features and
+/// labels of every snapshot are built, the tables are freed before the first fit (at 10M
+/// customers they are gigabytes). The ingested copy is read a block of customers at a
+/// time, so its events never all sit in memory beside the frame.
 ///
 /// # Errors
-/// An unlabelable holdout, an empty snapshot, a single class in the labels, or bad
-/// parameters.
-pub fn train(raw: RawTables, config: &TrainConfig) -> Result<Trained, ModelError> {
-    let plan = make_plan(&raw, config)?;
+/// An unlabelable holdout, an empty snapshot, a single class in the labels, bad
+/// parameters, or the ingested copy cannot be read.
+pub fn train(tables: impl Into<Tables>, config: &TrainConfig) -> Result<Trained, ModelError> {
+    let tables = tables.into();
+    let plan = make_plan(tables.data_end(), config)?;
     let mut dates = plan.evaluation_fit.clone();
     dates.push(plan.holdout);
     dates.extend(&plan.final_fit);
-    // One pass over the data for every snapshot of both fits and the holdout.
-    let data = Labelled::build(&raw, &dates, config)?;
-    drop(raw);
+    // One pass over the data for every snapshot of both fits and the holdout; the
+    // ingested copy is read a block of customers at a time, so its events are never all
+    // in memory beside the frame.
+    let data = Labelled::build(tables.view(), &dates, config)?;
+    drop(tables);
     // The parts hold every row still needed; the frame of all snapshots is freed as they
     // are taken out of it, before the first fit (at 10M customers it is gigabytes).
     let sets: [&[i32]; 3] = [&plan.evaluation_fit, &[plan.holdout], &plan.final_fit];
@@ -417,17 +425,17 @@ pub fn evaluate_out_of_time(
     raw: &RawTables,
     config: &TrainConfig,
 ) -> Result<OutOfTime, ModelError> {
-    let plan = make_plan(raw, config)?;
+    let plan = make_plan(raw.data_end, config)?;
     let mut dates = plan.evaluation_fit.clone();
     dates.push(plan.holdout);
-    let data = Labelled::build(raw, &dates, config)?;
+    let data = Labelled::build(raw.into(), &dates, config)?;
     let (fit, holdout) = data.into_out_of_time_parts(&plan)?;
     out_of_time(&fit, &holdout, plan, config)
 }
 
-fn make_plan(raw: &RawTables, config: &TrainConfig) -> Result<SnapshotPlan, ModelError> {
+fn make_plan(data_end: i32, config: &TrainConfig) -> Result<SnapshotPlan, ModelError> {
     Ok(plan::plan(
-        raw.data_end,
+        data_end,
         config.label.horizon_days,
         config.snapshots,
         config.step_days,
@@ -442,9 +450,17 @@ struct Labelled {
 }
 
 impl Labelled {
-    fn build(raw: &RawTables, dates: &[i32], config: &TrainConfig) -> Result<Labelled, ModelError> {
-        let frame = features::build(raw, dates, config.features);
-        let labels = labels::build(raw, &frame, config.label)?;
+    fn build(
+        tables: TablesRef,
+        dates: &[i32],
+        config: &TrainConfig,
+    ) -> Result<Labelled, ModelError> {
+        let (frame, labels) = labels::build_with_features::<ModelError>(
+            tables,
+            dates,
+            config.features,
+            config.label,
+        )?;
         Ok(Labelled { frame, labels })
     }
 

@@ -144,7 +144,7 @@ pub fn tune(raw: &RawTables, config: &TrainConfig) -> Result<Tuning, TuneError> 
     // One pass over the data, and one copy of the fit's and the holdout's rows, serve every
     // grid point: the features and labels of these dates do not depend on the learner's
     // parameters.
-    let data = Labelled::build(raw, &dates, &validation_config).map_err(failed)?;
+    let data = Labelled::build(raw.into(), &dates, &validation_config).map_err(failed)?;
     let (fit, holdout) = data
         .into_out_of_time_parts(&validation_plan)
         .map_err(failed)?;

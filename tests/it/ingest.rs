@@ -35,6 +35,10 @@ fn the_copy_gives_exactly_the_tables_of_the_files() {
     let from_files = load(&dir);
     assert_eq!(tables, from_files);
     assert_eq!(ingested, from_files);
+    // The fingerprint recorded in the copy is the one of the tables read from the files.
+    let (copy, _, _) = data::open_tables(&dir, &opts, true).unwrap();
+    assert!(matches!(copy, Tables::Ingested(_)));
+    assert_eq!(copy.view().fingerprint(), data::fingerprint(&from_files));
     // The fixture has what a copy must carry: nulls in segment, churned_at and
     // resolved_at, both survey kinds and an extra column.
     assert_eq!(tables.customers.extra_columns, vec!["account_manager"]);
@@ -221,6 +225,12 @@ fn a_damaged_copy_is_never_used() {
     expect(&flipped, "checksum");
     expect(&good[..good.len() - 100], "ends early");
     expect(b"customer_id\nC1\n", "not an ingested copy");
+    // A copy of an older format (format 1 had no fingerprint) is stale for its version.
+    let key = b"\"format_version\":2";
+    let at = good.windows(key.len()).position(|w| w == key).unwrap();
+    let mut older = good.clone();
+    older[at + key.len() - 1] = b'1';
+    expect(&older, "(format 1), this is churn");
     std::fs::write(&path, &good).unwrap();
     assert!(matches!(open(&dir, &opts).2, Source::Ingested(_)));
 }

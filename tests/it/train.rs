@@ -119,6 +119,17 @@ fn same_data_and_seed_give_a_byte_identical_model() {
         .unwrap();
     let recency = coefficients[0].as_f64().unwrap();
     assert!(recency > 0.0, "recency coefficient {recency}");
+    // From the ingested copy, read a block of customers at a time with the fingerprint its
+    // header recorded, the model is the same file, data lineage included.
+    let ingest = w.run(&["ingest", "--data", "d"]);
+    assert!(ingest.status.success(), "{}", stderr(&ingest));
+    let log = train(
+        &w,
+        &["--model", "logistic", "--out", "m", "--snapshots", "2"],
+    );
+    assert!(log.contains("read the ingested copy"), "{log}");
+    let file = |dir: &str| std::fs::read(w.join(&format!("{dir}/{id}/model.json"))).unwrap();
+    assert!(file("l") == file("m"), "model.json from the copy differs");
 }
 
 #[test]
