@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Slice};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Slice, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -159,54 +159,49 @@ impl MatrixSpec {
     }
 
     /// Writes the frame rows `start..start + out.nrows()`, encoded, into `out` (one row of
-    /// [`Self::n_columns`] values each, rows contiguous). Every cell is written.
+    /// [`Self::n_columns`] values each). Every cell is written. Column by column: each
+    /// feature is read as one contiguous run and written down a column of the block, which
+    /// stays in cache.
     fn encode_into(&self, frame: &FeatureFrame, start: usize, mut out: ArrayViewMut2<f64>) {
-        // Map the frame's codes to this spec's columns once, not per row.
-        let categories: Vec<(&Categorical, Vec<usize>, usize)> = self
-            .categories
-            .iter()
-            .zip([&frame.segment, &frame.region])
-            .map(|((_, levels), c)| {
-                let column_of = c
-                    .levels
-                    .iter()
-                    .map(|l| levels.binary_search(l).unwrap_or(levels.len()))
-                    .collect();
-                (c, column_of, levels.len())
-            })
-            .collect();
-        for (i, mut cells) in out.rows_mut().into_iter().enumerate() {
-            let cells = cells
-                .as_slice_mut()
-                .expect("rows of a design matrix are contiguous");
-            let row = start + i;
-            let mut col = 0;
-            for (values, &median) in frame.numeric.iter().zip(&self.medians) {
-                let v = values[row];
-                cells[col] = if v.is_nan() { median } else { v };
-                col += 1;
-            }
-            for (values, _) in frame
-                .numeric
-                .iter()
-                .zip(&self.indicators)
-                .filter(|(_, on)| **on)
-            {
-                cells[col] = if values[row].is_nan() { 1.0 } else { 0.0 };
-                col += 1;
-            }
-            for (c, column_of, n_levels) in &categories {
-                let one_hot = &mut cells[col..col + n_levels + 1];
-                one_hot.fill(0.0);
-                let k = column_of
-                    .get(c.codes[row] as usize)
-                    .copied()
-                    .unwrap_or(*n_levels);
-                one_hot[k] = 1.0;
-                col += n_levels + 1;
-            }
-            debug_assert_eq!(col, cells.len());
+        let rows = start..start + out.nrows();
+        let mut col = 0;
+        for (values, &median) in frame.numeric.iter().zip(&self.medians) {
+            Zip::from(out.column_mut(col))
+                .and(&values[rows.clone()])
+                .for_each(|cell, &v| *cell = if v.is_nan() { median } else { v });
+            col += 1;
         }
+        for (values, _) in frame
+            .numeric
+            .iter()
+            .zip(&self.indicators)
+            .filter(|(_, on)| **on)
+        {
+            Zip::from(out.column_mut(col))
+                .and(&values[rows.clone()])
+                .for_each(|cell, &v| *cell = if v.is_nan() { 1.0 } else { 0.0 });
+            col += 1;
+        }
+        for ((_, levels), c) in self.categories.iter().zip([&frame.segment, &frame.region]) {
+            // Map the frame's codes to this spec's columns once, not per row.
+            let column_of: Vec<usize> = c
+                .levels
+                .iter()
+                .map(|l| levels.binary_search(l).unwrap_or(levels.len()))
+                .collect();
+            let width = levels.len() + 1;
+            let mut one_hot = out.slice_axis_mut(Axis(1), Slice::from(col..col + width));
+            one_hot.fill(0.0);
+            for (i, &code) in c.codes[rows.clone()].iter().enumerate() {
+                let k = column_of
+                    .get(code as usize)
+                    .copied()
+                    .unwrap_or(levels.len());
+                one_hot[[i, k]] = 1.0;
+            }
+            col += width;
+        }
+        debug_assert_eq!(col, out.ncols());
     }
 }
 
