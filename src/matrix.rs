@@ -133,7 +133,7 @@ impl MatrixSpec {
 
     /// Encodes the frame rows `rows` only: scoring a large base goes through the matrix
     /// a slice at a time, so the whole design matrix never has to exist at once. Tiles of
-    /// [`TILE_ROWS`] rows are encoded in parallel, each written row by row.
+    /// [`TILE_ROWS`] rows are encoded in parallel.
     pub fn transform_rows(&self, frame: &FeatureFrame, rows: Range<usize>) -> Array2<f64> {
         let k = self.n_columns();
         let mut x = Array2::<f64>::zeros((rows.len(), k));
@@ -212,7 +212,7 @@ pub trait DesignRows: Sync {
     fn n_rows(&self) -> usize;
     fn n_columns(&self) -> usize;
     /// Writes rows `start..start + out.nrows()` into `out`, which has
-    /// [`Self::n_columns`] columns and contiguous rows.
+    /// [`Self::n_columns`] columns.
     fn fill(&self, start: usize, out: ArrayViewMut2<f64>);
 }
 

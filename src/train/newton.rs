@@ -108,8 +108,8 @@ impl<R: DesignRows + ?Sized> Problem<'_, R> {
         }
     }
 
-    /// The sums of one block of rows (its values from column 1 on); the line search asks
-    /// for the loss alone.
+    /// The sums of one block of rows (its values from column 1 on); a halved step of the
+    /// line search asks for the loss alone.
     fn evaluate_block(
         &self,
         theta: &Array1<f64>,
