@@ -11,6 +11,7 @@
 //! (for `churn validate`), [`load`] refuses data with any problem and names the file,
 //! column, first row and value of each.
 
+mod csv;
 mod fingerprint;
 mod mapping;
 mod problem;
@@ -510,8 +511,8 @@ pub fn read_customer_columns(dir: &Path, names: &[String]) -> Result<Vec<TextCol
             file: part.path.clone(),
             message: e.to_string(),
         };
-        let mut lf = read::scan(part).map_err(read_err)?;
-        let available = read::column_names(&mut lf).map_err(read_err)?;
+        let mut source = read::Source::open(part).map_err(read_err)?;
+        let available = source.column_names().map_err(read_err)?;
         if let Some(missing) = names.iter().find(|n| !available.contains(n)) {
             return Err(DataError::NoSuchColumn {
                 file: part.path.clone(),
@@ -519,7 +520,7 @@ pub fn read_customer_columns(dir: &Path, names: &[String]) -> Result<Vec<TextCol
                 available: available.join(", "),
             });
         }
-        let frame = read::read_columns(lf, names).map_err(read_err)?;
+        let frame = source.read_columns(names).map_err(read_err)?;
         for (column, (_, values)) in frame.columns().iter().zip(out.iter_mut()) {
             let text = read::texts(column).map_err(read_err)?;
             values.extend(text.iter().map(|v| v.map(str::to_string)));
@@ -1182,8 +1183,8 @@ fn read_part<T>(
         value: Ok(None),
     };
     let frame = (|| {
-        let mut lf = read::scan(part)?;
-        let present = read::column_names(&mut lf)?;
+        let mut source = read::Source::open(part)?;
+        let present = source.column_names()?;
         let mut names = HashMap::new();
         let mut wanted = Vec::new();
         let mut complete = true;
@@ -1207,7 +1208,7 @@ fn read_part<T>(
                 }
             }
         }
-        let frame = read::read_columns(lf, &wanted)?;
+        let frame = source.read_columns(&wanted)?;
         read.rows = frame.height();
         read.nulls = frame
             .columns()
@@ -1484,8 +1485,8 @@ impl IdHashes {
         let mut texts: HashMap<u32, Vec<Option<String>>> = HashMap::new();
         for &(_, part_idx, _) in candidates.iter().flat_map(|g| g.iter()) {
             texts.entry(part_idx).or_insert_with(|| {
-                read::scan(parts[part_idx as usize])
-                    .and_then(|lf| read::read_columns(lf, std::slice::from_ref(&theirs)))
+                read::Source::open(parts[part_idx as usize])
+                    .and_then(|source| source.read_columns(std::slice::from_ref(&theirs)))
                     .ok()
                     .and_then(|df| {
                         let text = read::texts(df.columns().first()?).ok()?;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::csv::PlainCsv;
 use super::problem::{Problem, ProblemKind, Tally};
 use crate::dates;
 use crate::schema::Table;
@@ -134,7 +135,7 @@ fn list_parts(table: Table, dir: &Path) -> Result<Vec<Part>, Box<Problem>> {
 }
 
 /// A lazy scan of one file. CSV columns are all read as text.
-pub fn scan(part: &Part) -> PolarsResult<LazyFrame> {
+pub(super) fn scan(part: &Part) -> PolarsResult<LazyFrame> {
     let path = part.path.to_str().ok_or_else(
         || polars_err!(ComputeError: "path is not valid UTF-8: {}", part.path.display()),
     )?;
@@ -146,6 +147,50 @@ pub fn scan(part: &Part) -> PolarsResult<LazyFrame> {
         Format::Parquet => {
             LazyFrame::scan_parquet(PlRefPath::new(path), ScanArgsParquet::default())
         }
+    }
+}
+
+/// One opened file, before its columns are read: a plain CSV file is read by
+/// [`PlainCsv`], anything else (or a CSV file that turns out not to be plain) by polars'
+/// lazy scanners. Both give the same frame.
+pub enum Source<'a> {
+    Plain(&'a Part, PlainCsv),
+    Lazy(Box<LazyFrame>),
+}
+
+impl<'a> Source<'a> {
+    pub fn open(part: &'a Part) -> PolarsResult<Source<'a>> {
+        if part.format == Format::Csv {
+            if let Some(plain) = PlainCsv::open(&part.path)? {
+                return Ok(Source::Plain(part, plain));
+            }
+        }
+        Ok(Source::Lazy(Box::new(scan(part)?)))
+    }
+
+    /// The column names of the file, from its header or metadata.
+    pub fn column_names(&mut self) -> PolarsResult<Vec<String>> {
+        match self {
+            Source::Plain(_, plain) => Ok(plain.columns().to_vec()),
+            Source::Lazy(lf) => Ok(lf
+                .collect_schema()?
+                .iter_names()
+                .map(|n| n.to_string())
+                .collect()),
+        }
+    }
+
+    /// Reads the named columns of the file.
+    pub fn read_columns(self, names: &[String]) -> PolarsResult<DataFrame> {
+        let lf = match self {
+            Source::Plain(part, plain) => match plain.read(names)? {
+                Some(frame) => return Ok(frame),
+                None => scan(part)?,
+            },
+            Source::Lazy(lf) => *lf,
+        };
+        let exprs: Vec<Expr> = names.iter().map(|n| col(n.as_str())).collect();
+        lf.select(exprs).collect()
     }
 }
 
@@ -177,21 +222,6 @@ pub fn diagnose_csv(path: &Path) -> Option<String> {
             )
         })
     })
-}
-
-/// The column names of a file, from its header or metadata.
-pub fn column_names(lf: &mut LazyFrame) -> PolarsResult<Vec<String>> {
-    Ok(lf
-        .collect_schema()?
-        .iter_names()
-        .map(|n| n.to_string())
-        .collect())
-}
-
-/// Reads the named columns of a file.
-pub fn read_columns(lf: LazyFrame, names: &[String]) -> PolarsResult<DataFrame> {
-    let exprs: Vec<Expr> = names.iter().map(|n| col(n.as_str())).collect();
-    lf.select(exprs).collect()
 }
 
 /// Where values come from, for error messages.
@@ -292,13 +322,20 @@ pub fn days(
     origin: &Origin,
     out: &mut Vec<Problem>,
 ) -> PolarsResult<Vec<Option<i32>>> {
-    if column.dtype() == &DataType::Date {
-        return Ok(column.date()?.physical().iter().collect());
+    match column.dtype() {
+        DataType::Date => Ok(column.date()?.physical().iter().collect()),
+        DataType::Datetime(..) => Ok(timestamps(column, origin, out)?
+            .into_iter()
+            .map(|s| s.map(dates::day_of))
+            .collect()),
+        _ => parse_texts(
+            column,
+            origin,
+            ProblemKind::BadDate,
+            out,
+            dates::parse_date_or_timestamp,
+        ),
     }
-    Ok(timestamps(column, origin, out)?
-        .into_iter()
-        .map(|s| s.map(dates::day_of))
-        .collect())
 }
 
 /// Finite numbers. Text is parsed; anything else that is not numeric is a problem.
