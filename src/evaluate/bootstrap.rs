@@ -68,6 +68,12 @@ pub fn bootstrap_ci(
     summarize(estimate, outcomes)
 }
 
+/// What a replicate's counts give for one statistic.
+type OnDraw = fn(&Draw) -> Result<f64, MetricError>;
+
+const ROC_AUC: (Statistic, OnDraw) = (crate::metrics::roc_auc, |draw| draw.roc_auc());
+const LIFT_IN_TOP_10: (Statistic, OnDraw) = (lift_in_top_10, |draw| draw.lift_in_top_10());
+
 /// [`bootstrap_ci`] of [`crate::metrics::roc_auc`], bit-identical to it, in linear time
 /// per replicate: the rows are sorted once, and a replicate only counts how many churners
 /// and non-churners it draws at each distinct score.
@@ -80,14 +86,8 @@ pub fn bootstrap_roc_auc(
     replicates: usize,
     seed: u64,
 ) -> Result<Interval, EvalError> {
-    bootstrap_by_counts(
-        y,
-        scores,
-        replicates,
-        seed,
-        crate::metrics::roc_auc,
-        |draw| draw.roc_auc(),
-    )
+    let [auc] = bootstrap_by_counts(y, scores, replicates, seed, [ROC_AUC])?;
+    Ok(auc)
 }
 
 /// [`bootstrap_ci`] of [`lift_in_top_10`], bit-identical to it, in linear time per
@@ -101,26 +101,63 @@ pub fn bootstrap_lift_in_top_10(
     replicates: usize,
     seed: u64,
 ) -> Result<Interval, EvalError> {
-    bootstrap_by_counts(y, scores, replicates, seed, lift_in_top_10, |draw| {
-        draw.lift_in_top_10()
-    })
+    let [lift] = bootstrap_by_counts(y, scores, replicates, seed, [LIFT_IN_TOP_10])?;
+    Ok(lift)
 }
 
-fn bootstrap_by_counts(
+/// [`bootstrap_roc_auc`] and [`bootstrap_lift_in_top_10`] with the same seed, each
+/// bit-identical to its own, from one set of draws: replicate `r` draws the same rows for
+/// both, so they are drawn and counted once.
+///
+/// # Errors
+/// As [`bootstrap_ci`], the ROC AUC's first.
+pub fn bootstrap_roc_auc_and_lift(
     y: &[bool],
     scores: &[f64],
     replicates: usize,
     seed: u64,
-    stat: Statistic,
-    on_draw: impl Fn(&Draw) -> Result<f64, MetricError> + Sync,
-) -> Result<Interval, EvalError> {
-    let estimate = checked_estimate(y, scores, replicates, stat)?;
-    let groups = ScoreGroups::new(scores);
-    let outcomes: Vec<Result<f64, MetricError>> = (0..replicates)
+) -> Result<(Interval, Interval), EvalError> {
+    let [auc, lift] = bootstrap_by_counts(y, scores, replicates, seed, [ROC_AUC, LIFT_IN_TOP_10])?;
+    Ok((auc, lift))
+}
+
+fn bootstrap_by_counts<const K: usize>(
+    y: &[bool],
+    scores: &[f64],
+    replicates: usize,
+    seed: u64,
+    stats: [(Statistic, OnDraw); K],
+) -> Result<[Interval; K], EvalError> {
+    let mut estimates = [0.0; K];
+    for (estimate, (stat, _)) in estimates.iter_mut().zip(&stats) {
+        *estimate = checked_estimate(y, scores, replicates, *stat)?;
+    }
+    let groups = ScoreGroups::new(y, scores);
+    let outcomes: Vec<[Result<f64, MetricError>; K]> = (0..replicates)
         .into_par_iter()
-        .map(|r| on_draw(&Draw::new(y, &groups, seed, r)))
+        .map(|r| {
+            let draw = Draw::new(&groups, seed, r);
+            stats.map(|(_, on_draw)| on_draw(&draw))
+        })
         .collect();
-    summarize(estimate, outcomes)
+    let mut per_stat: [Vec<Result<f64, MetricError>>; K] =
+        std::array::from_fn(|_| Vec::with_capacity(replicates));
+    for outcome in outcomes {
+        for (values, value) in per_stat.iter_mut().zip(outcome) {
+            values.push(value);
+        }
+    }
+    let mut intervals = [Interval {
+        estimate: f64::NAN,
+        lower: f64::NAN,
+        upper: f64::NAN,
+        replicates: 0,
+        skipped: 0,
+    }; K];
+    for ((interval, values), estimate) in intervals.iter_mut().zip(per_stat).zip(estimates) {
+        *interval = summarize(estimate, values)?;
+    }
+    Ok(intervals)
 }
 
 /// The statistic on the full sample, after the input checks every bootstrap makes.
@@ -180,15 +217,16 @@ fn summarize(
 
 /// The rows grouped by score once for all replicates: groups are numbered by descending
 /// score, and rows in one group have the same score under `total_cmp` (the order in which
-/// the metrics rank rows).
+/// the metrics rank rows). A row's code packs its group and its label, `2 * group + y`,
+/// so a draw reads one number.
 struct ScoreGroups {
-    group_of: Vec<u32>,
+    code: Vec<u64>,
     score: Vec<f64>,
 }
 
 impl ScoreGroups {
-    fn new(scores: &[f64]) -> ScoreGroups {
-        let mut group_of = vec![0u32; scores.len()];
+    fn new(y: &[bool], scores: &[f64]) -> ScoreGroups {
+        let mut code = vec![0u64; scores.len()];
         let mut score: Vec<f64> = Vec::new();
         for row in descending_order(scores) {
             if score
@@ -197,43 +235,45 @@ impl ScoreGroups {
             {
                 score.push(scores[row]);
             }
-            group_of[row] = (score.len() - 1) as u32;
+            code[row] = 2 * (score.len() as u64 - 1) + u64::from(y[row]);
         }
-        ScoreGroups { group_of, score }
+        ScoreGroups { code, score }
+    }
+
+    fn group_of(&self, row: usize) -> usize {
+        (self.code[row] / 2) as usize
     }
 }
 
-/// What replicate `r` drew: per score group, how many churners and non-churners, with
-/// the stream to replay the draws in order.
+/// What replicate `r` drew: per score group `g`, how many non-churners (`counts[2g]`)
+/// and churners (`counts[2g + 1]`), with the stream to replay the draws in order.
 struct Draw<'a> {
-    y: &'a [bool],
     groups: &'a ScoreGroups,
     seed: u64,
     r: usize,
-    churners: Vec<u32>,
-    others: Vec<u32>,
+    counts: Vec<u32>,
 }
 
 impl<'a> Draw<'a> {
-    fn new(y: &'a [bool], groups: &'a ScoreGroups, seed: u64, r: usize) -> Draw<'a> {
-        let mut churners = vec![0u32; groups.score.len()];
-        let mut others = vec![0u32; groups.score.len()];
-        for row in Self::rows(y.len(), seed, r) {
-            let g = groups.group_of[row] as usize;
-            if y[row] {
-                churners[g] += 1;
-            } else {
-                others[g] += 1;
-            }
+    fn new(groups: &'a ScoreGroups, seed: u64, r: usize) -> Draw<'a> {
+        let mut counts = vec![0u32; 2 * groups.score.len()];
+        for row in Self::rows(groups.code.len(), seed, r) {
+            counts[groups.code[row] as usize] += 1;
         }
         Draw {
-            y,
             groups,
             seed,
             r,
-            churners,
-            others,
+            counts,
         }
+    }
+
+    fn churners(&self, g: usize) -> u32 {
+        self.counts[2 * g + 1]
+    }
+
+    fn others(&self, g: usize) -> u32 {
+        self.counts[2 * g]
     }
 
     /// The rows replicate `r` draws, in the order [`replicate`] draws them.
@@ -243,8 +283,14 @@ impl<'a> Draw<'a> {
     }
 
     fn total_churners(&self) -> Result<usize, MetricError> {
-        let n = self.y.len();
-        let total: usize = self.churners.iter().map(|&c| c as usize).sum();
+        let n = self.groups.code.len();
+        let total: usize = self
+            .counts
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|&c| c as usize)
+            .sum();
         if total == 0 || total == n {
             return Err(MetricError::SingleClass {
                 n,
@@ -258,11 +304,11 @@ impl<'a> Draw<'a> {
     /// groups of equal scores (`==`) from the lowest up.
     fn roc_auc(&self) -> Result<f64, MetricError> {
         let positives = self.total_churners()?;
-        let negatives = self.y.len() - positives;
+        let negatives = self.groups.code.len() - positives;
         let (mut below, mut wins) = (0.0, 0.0);
         let mut current: Option<(f64, usize, usize)> = None;
         for g in (0..self.groups.score.len()).rev() {
-            let (pos, neg) = (self.churners[g] as usize, self.others[g] as usize);
+            let (pos, neg) = (self.churners(g) as usize, self.others(g) as usize);
             if pos + neg == 0 {
                 continue;
             }
@@ -290,18 +336,24 @@ impl<'a> Draw<'a> {
     /// [`lift_in_top_10`] of the drawn sample: whole groups from the top, then the first
     /// draws (in draw order, as ties are split) of the group the cut falls in.
     fn lift_in_top_10(&self) -> Result<f64, MetricError> {
-        let n = self.y.len();
-        let total: usize = self.churners.iter().map(|&c| c as usize).sum();
+        let n = self.groups.code.len();
+        let total: usize = self
+            .counts
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|&c| c as usize)
+            .sum();
         if total == 0 {
             return Err(MetricError::SingleClass { n, churned: false });
         }
         let k = cut(TOP_SHARE, n);
         let (mut taken, mut caught) = (0, 0);
         for g in 0..self.groups.score.len() {
-            let size = (self.churners[g] + self.others[g]) as usize;
+            let size = (self.churners(g) + self.others(g)) as usize;
             if taken + size <= k {
                 taken += size;
-                caught += self.churners[g] as usize;
+                caught += self.churners(g) as usize;
                 if taken == k {
                     break;
                 }
@@ -309,9 +361,9 @@ impl<'a> Draw<'a> {
             }
             let wanted = k - taken;
             caught += Self::rows(n, self.seed, self.r)
-                .filter(|&row| self.groups.group_of[row] as usize == g)
+                .filter(|&row| self.groups.group_of(row) == g)
                 .take(wanted)
-                .filter(|&row| self.y[row])
+                .filter(|&row| self.groups.code[row] % 2 == 1)
                 .count();
             break;
         }

@@ -223,9 +223,17 @@ fn the_counting_bootstraps_equal_the_resampling_one_bit_for_bit() {
             let slow = bootstrap_ci(&y, &scores, replicates, seed, roc_auc);
             let fast = bootstrap_roc_auc(&y, &scores, replicates, seed);
             assert_eq!(format!("{slow:?}"), format!("{fast:?}"), "auc n={n}");
-            let slow = bootstrap_ci(&y, &scores, replicates, seed, lift_in_top_10);
+            let slow_lift = bootstrap_ci(&y, &scores, replicates, seed, lift_in_top_10);
             let fast = bootstrap_lift_in_top_10(&y, &scores, replicates, seed);
-            assert_eq!(format!("{slow:?}"), format!("{fast:?}"), "lift n={n}");
+            assert_eq!(format!("{slow_lift:?}"), format!("{fast:?}"), "lift n={n}");
+            // Both from one set of draws: each the same as on its own, the ROC AUC's error
+            // first.
+            let both = bootstrap_roc_auc_and_lift(&y, &scores, replicates, seed)
+                .map_err(|e| e.to_string());
+            let alone = slow
+                .map_err(|e| e.to_string())
+                .and_then(|auc| Ok((auc, slow_lift.map_err(|e| e.to_string())?)));
+            assert_eq!(format!("{both:?}"), format!("{alone:?}"), "both n={n}");
         }
     }
     // Tiny samples where some replicates draw a single class: skipped alike.
@@ -235,4 +243,10 @@ fn the_counting_bootstraps_equal_the_resampling_one_bit_for_bit() {
     let fast = bootstrap_roc_auc(&y, &scores, 40, 5).unwrap();
     assert!(slow.skipped > 0);
     assert_eq!(slow, fast);
+    let (auc, lift) = bootstrap_roc_auc_and_lift(&y, &scores, 40, 5).unwrap();
+    assert_eq!(auc, slow);
+    assert_eq!(
+        lift,
+        bootstrap_ci(&y, &scores, 40, 5, lift_in_top_10).unwrap()
+    );
 }

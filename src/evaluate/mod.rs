@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 pub use assess::{assess, AssessError, Assessment, ModelUsed};
 pub use baselines::{recency_score, rfm_score};
 pub use bootstrap::{
-    bootstrap_ci, bootstrap_lift_in_top_10, bootstrap_roc_auc, lift_in_top_10, percentile,
-    Interval, Statistic,
+    bootstrap_ci, bootstrap_lift_in_top_10, bootstrap_roc_auc, bootstrap_roc_auc_and_lift,
+    lift_in_top_10, percentile, Interval, Statistic,
 };
 pub use calibration::{expected_calibration_error, reliability, Bin};
 pub use curves::{gains_curve, pr_curve, roc_curve, score_histogram};
@@ -198,7 +198,8 @@ pub fn evaluate(
         summarise_scores("rfm", y, &rfm_score(frame)?)?,
     ];
     let beats_baselines = baselines.iter().all(|b| model.roc_auc > b.roc_auc);
-    let replicates = options.bootstrap_replicates;
+    let (roc_auc_ci, lift10_ci) =
+        bootstrap_roc_auc_and_lift(y, p, options.bootstrap_replicates, options.seed)?;
     Ok(Evaluation {
         n,
         churners,
@@ -211,8 +212,8 @@ pub fn evaluate(
             confusion_at(y, p, tiers.high)?,
             confusion_at(y, p, tiers.medium)?,
         ],
-        roc_auc_ci: bootstrap_roc_auc(y, p, replicates, options.seed)?,
-        lift10_ci: bootstrap_lift_in_top_10(y, p, replicates, options.seed)?,
+        roc_auc_ci,
+        lift10_ci,
         segments: evaluate_segments(frame, y, p)?,
     })
 }
