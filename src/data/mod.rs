@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{Column, DataFrame, PolarsError};
 use rayon::prelude::*;
-use xxhash_rust::xxh3::{xxh3_64, Xxh3DefaultBuilder};
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use mapping::{ColumnMap, MappingError};
@@ -572,7 +572,7 @@ fn read_all(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
 /// Customer id -> customer number; `usable` is false when the customers table itself
 /// failed, so that events are not all reported as unknown customers.
 struct CustomerIndex {
-    map: HashMap<IdKey, u32, Xxh3DefaultBuilder>,
+    map: HashMap<IdKey, u32, IdHashing>,
     n: usize,
     usable: bool,
 }
@@ -613,6 +613,37 @@ impl IdKey {
             IdKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
             IdKey::Heap(b) => b,
         }
+    }
+}
+
+/// Hashes an id with one-shot xxh3, seeded with its length. xxhash-rust's streaming
+/// hasher sets up and clears its 256-byte buffer for every key, which was most of the
+/// cost of looking up the customer of each event row.
+#[derive(Clone, Copy, Default)]
+struct IdHashing;
+
+struct IdHasher(u64);
+
+impl std::hash::BuildHasher for IdHashing {
+    type Hasher = IdHasher;
+
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = xxh3_64_with_seed(bytes, self.0);
+    }
+
+    // The length prefix of a slice seeds the hash of its bytes.
+    fn write_usize(&mut self, n: usize) {
+        self.0 ^= n as u64;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -800,8 +831,7 @@ impl Reader<'_> {
         let mut region: Option<Vec<Option<String>>> = None;
         let mut churned_at: Option<Vec<Option<i32>>> = None;
         let mut extra_columns: Vec<String> = Vec::new();
-        let mut seen: HashMap<IdKey, u32, Xxh3DefaultBuilder> =
-            HashMap::with_hasher(Xxh3DefaultBuilder);
+        let mut seen: HashMap<IdKey, u32, IdHashing> = HashMap::with_hasher(IdHashing);
         let mut range = DayRange::default();
         let mut duplicates: Vec<Problem> = Vec::new();
         self.read_table(

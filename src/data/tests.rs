@@ -113,7 +113,7 @@ fn ids_of_every_length_are_found_and_only_themselves() {
     // Short ids are held inline, long ones on the heap; both must hash and compare as
     // their bytes do, including at the boundary and for ids that are prefixes of others.
     let ids: Vec<String> = (0..=40).map(|n| "C".repeat(n)).collect();
-    let mut map: HashMap<IdKey, u32, Xxh3DefaultBuilder> = HashMap::with_hasher(Xxh3DefaultBuilder);
+    let mut map: HashMap<IdKey, u32, IdHashing> = HashMap::with_hasher(IdHashing);
     for (i, id) in ids.iter().enumerate() {
         assert!(map.insert(IdKey::new(id), i as u32).is_none(), "{id}");
     }
