@@ -1,5 +1,6 @@
-//! Stage 1, ingest: the four raw tables of a data directory, read with polars, checked
-//! against the data contract (see `schema`), and turned into compact per-customer arrays.
+//! Stage 1, ingest: the four raw tables of a data directory, read (plain CSV by `csv.rs`,
+//! anything else by polars), checked against the data contract (see `schema`), and turned
+//! into compact per-customer arrays.
 //!
 //! Input: a directory holding `customers`, `orders` and optionally `tickets` and `surveys`,
 //! each as `<table>.csv`, `<table>.parquet` or a directory `<table>/` of part files.

@@ -1,7 +1,8 @@
-//! Finding a table's files in the data directory and reading them with polars' lazy
-//! scanners, then turning polars columns into plain typed vectors. CSV is read with every
-//! column as text so that a bad value can be quoted back to the user exactly; Parquet
-//! columns keep their types (date, timestamp, number or text all work).
+//! Finding a table's files in the data directory and reading them (a plain CSV file with
+//! our own splitter in `csv.rs`, anything else with polars' lazy scanners, which give the
+//! same frame), then turning polars columns into plain typed vectors. CSV is read with
+//! every column as text so that a bad value can be quoted back to the user exactly;
+//! Parquet columns keep their types (date, timestamp, number or text all work).
 
 use std::path::{Path, PathBuf};
 

@@ -127,3 +127,48 @@ fn ids_of_every_length_are_found_and_only_themselves() {
     assert_eq!(map.get("C".repeat(41).as_bytes()), None);
     assert_eq!(map.get("ü".as_bytes()), None);
 }
+
+#[test]
+fn quoted_or_crlf_files_read_by_polars_give_the_tables_of_plain_ones() {
+    // The plain files go through our own splitter, the quoted and CRLF ones through
+    // polars: the tables must be the same, and a bad value is named alike.
+    let plain = tempfile::tempdir().unwrap();
+    write(
+        plain.path(),
+        "customers.csv",
+        "customer_id,signup_date,segment\nC1,2025-01-01,smb\nC2,2025-01-02,\n",
+    );
+    write(
+        plain.path(),
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\no1,C2,2025-02-01,10.5\no2,C1,2025-02-02,5\n",
+    );
+    let quoted = tempfile::tempdir().unwrap();
+    write(
+        quoted.path(),
+        "customers.csv",
+        "customer_id,signup_date,segment\r\n\"C1\",2025-01-01,\"smb\"\r\nC2,2025-01-02,\r\n",
+    );
+    write(
+        quoted.path(),
+        "orders.csv",
+        "\"order_id\",customer_id,order_date,amount\r\no1,\"C2\",2025-02-01,10.5\r\no2,C1,2025-02-02,5\r\n",
+    );
+    let (from_plain, _) = load(plain.path(), &LoadOptions::default()).unwrap();
+    let (from_quoted, _) = load(quoted.path(), &LoadOptions::default()).unwrap();
+    assert_eq!(from_plain, from_quoted);
+    assert_eq!(from_plain.customers.ids, ["C1", "C2"]);
+    assert_eq!(from_plain.orders.amount, [5.0, 10.5]);
+
+    for dir in [plain.path(), quoted.path()] {
+        let text = std::fs::read_to_string(dir.join("orders.csv")).unwrap();
+        write(dir, "orders.csv", &text.replace("10.5", "1O.5"));
+        let Err(DataError::Invalid { problems, .. }) = load(dir, &LoadOptions::default()) else {
+            panic!("a bad amount in {} is refused", dir.display());
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].column.as_deref(), Some("amount"));
+        assert_eq!(problems[0].first_row, Some(1));
+        assert_eq!(problems[0].first_value.as_deref(), Some("1O.5"));
+    }
+}
