@@ -172,3 +172,52 @@ fn quoted_or_crlf_files_read_by_polars_give_the_tables_of_plain_ones() {
         assert_eq!(problems[0].first_value.as_deref(), Some("1O.5"));
     }
 }
+
+#[test]
+fn events_find_their_customers_in_any_order() {
+    // Events in the customers table's order, against it, and jumping about, with an
+    // unknown customer in the middle: each order lands on its own customer.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "customers.csv",
+        "customer_id,signup_date\nC1,2025-01-01\nC2,2025-01-01\nC3,2025-01-01\nC4,2025-01-01\nC5,2025-01-01\n",
+    );
+    let customers = [
+        "C1", "C1", "C2", "C3", "C5", "C4", "C9", "C5", "C1", "C2", "C3",
+    ];
+    let mut orders = String::from("order_id,customer_id,order_date,amount\n");
+    for (i, c) in customers.iter().enumerate() {
+        orders.push_str(&format!("o{i},{c},2025-02-01,{i}\n"));
+    }
+    write(dir.path(), "orders.csv", &orders);
+    let opts = LoadOptions {
+        drop_unknown_customers: true,
+        ..LoadOptions::default()
+    };
+    let (tables, report) = load(dir.path(), &opts).unwrap();
+    assert_eq!(tables.orders.offsets.0, [0, 3, 5, 7, 8, 10]);
+    // Amounts are the row numbers: per customer, in file order (all on one day).
+    assert_eq!(
+        tables.orders.amount,
+        [0.0, 1.0, 8.0, 2.0, 9.0, 3.0, 10.0, 5.0, 4.0, 7.0]
+    );
+    assert!(report
+        .warnings
+        .iter()
+        .any(|w| w.contains("dropped 1 orders row")));
+
+    // A repeated customer id: the data is refused as before (the next customer is not
+    // tried first when ids repeat, since `ids[k] == id` would not make `id` customer k).
+    write(
+        dir.path(),
+        "customers.csv",
+        "customer_id,signup_date\nC1,2025-01-01\nC2,2025-01-01\nC2,2025-01-01\nC3,2025-01-01\nC4,2025-01-01\nC5,2025-01-01\n",
+    );
+    let Err(DataError::Invalid { problems, .. }) = load(dir.path(), &opts) else {
+        panic!("a repeated customer id is refused");
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::DuplicateId);
+    assert_eq!(problems[0].first_row, Some(3));
+}
