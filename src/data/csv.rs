@@ -100,18 +100,13 @@ impl PlainCsv {
         while !at_end {
             // Fill the buffer to a block (it may start with the previous block's last,
             // unfinished line).
+            // Read into the spare capacity, which is never zeroed first.
             let start = buffer.len();
-            buffer.resize(block_bytes.max(start * 2), 0);
-            let mut filled = start;
-            while filled < buffer.len() {
-                let n = self.file.read(&mut buffer[filled..])?;
-                if n == 0 {
-                    at_end = true;
-                    break;
-                }
-                filled += n;
-            }
-            buffer.truncate(filled);
+            let wanted = block_bytes.max(start * 2) - start;
+            let read = (&mut self.file)
+                .take(wanted as u64)
+                .read_to_end(&mut buffer)?;
+            at_end = read < wanted;
             let complete = if at_end {
                 buffer.len()
             } else {
