@@ -75,7 +75,7 @@ impl PlainCsv {
 
     /// The named columns as text, empty values as nulls, in the order of `names`.
     /// `Ok(None)` when the file turns out not to be plain, or has no rows (polars decides
-    /// what an empty file means), or a name is not a column.
+    /// what an empty file means), or a name is not a column or is asked for twice.
     pub fn read(self, names: &[String]) -> PolarsResult<Option<DataFrame>> {
         self.read_by_blocks(names, BLOCK_BYTES)
     }
@@ -87,9 +87,10 @@ impl PlainCsv {
     ) -> PolarsResult<Option<DataFrame>> {
         let mut slot_of_field = vec![None; self.header.len()];
         for (slot, name) in names.iter().enumerate() {
+            // A name that is not a column, or is asked for twice, is polars' to judge.
             match self.header.iter().position(|h| h == name) {
-                Some(field) => slot_of_field[field] = Some(slot),
-                None => return Ok(None),
+                Some(field) if slot_of_field[field].is_none() => slot_of_field[field] = Some(slot),
+                _ => return Ok(None),
             }
         }
         self.file.seek(SeekFrom::Start(self.body_start))?;
@@ -379,6 +380,13 @@ mod tests {
             let (_dir, part) = file(text);
             let plain = PlainCsv::open(&part.path).unwrap().expect("plain header");
             assert!(plain.read(&wanted).unwrap().is_none(), "{text:?}");
+        }
+        // A column asked for twice (two of our columns mapped to one of theirs), or one
+        // the file does not have, is polars' to judge too.
+        let (_dir, part) = file(b"id,x\nC1,1\n");
+        for asked in [names(&["id", "id"]), names(&["id", "y"])] {
+            let plain = PlainCsv::open(&part.path).unwrap().expect("plain");
+            assert!(plain.read(&asked).unwrap().is_none(), "{asked:?}");
         }
     }
 }
