@@ -647,9 +647,8 @@ impl IdKey {
     }
 }
 
-/// Hashes an id with one-shot xxh3, seeded with its length. xxhash-rust's streaming
-/// hasher sets up and clears its 256-byte buffer for every key, which was most of the
-/// cost of looking up the customer of each event row.
+/// Hashes an id with one-shot xxh3, seeded with its length, where xxhash-rust's streaming
+/// hasher would set up its 256-byte buffer for every key.
 #[derive(Clone, Copy, Default)]
 struct IdHashing;
 
