@@ -282,15 +282,19 @@ impl<'a> Draw<'a> {
         (0..n).map(move |_| rng.below(n as u64) as usize)
     }
 
-    fn total_churners(&self) -> Result<usize, MetricError> {
-        let n = self.groups.code.len();
-        let total: usize = self
-            .counts
+    /// How many churners the replicate drew, over all groups.
+    fn churners_drawn(&self) -> usize {
+        self.counts
             .iter()
             .skip(1)
             .step_by(2)
             .map(|&c| c as usize)
-            .sum();
+            .sum()
+    }
+
+    fn total_churners(&self) -> Result<usize, MetricError> {
+        let n = self.groups.code.len();
+        let total = self.churners_drawn();
         if total == 0 || total == n {
             return Err(MetricError::SingleClass {
                 n,
@@ -337,13 +341,7 @@ impl<'a> Draw<'a> {
     /// draws (in draw order, as ties are split) of the group the cut falls in.
     fn lift_in_top_10(&self) -> Result<f64, MetricError> {
         let n = self.groups.code.len();
-        let total: usize = self
-            .counts
-            .iter()
-            .skip(1)
-            .step_by(2)
-            .map(|&c| c as usize)
-            .sum();
+        let total = self.churners_drawn();
         if total == 0 {
             return Err(MetricError::SingleClass { n, churned: false });
         }
