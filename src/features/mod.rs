@@ -414,8 +414,17 @@ pub fn build_in_blocks<X: Copy + Default, E>(
 }
 
 /// `column`'s values at `rows`, in that order.
-fn pick<T: Copy>(column: &[T], rows: &[usize]) -> Vec<T> {
-    rows.iter().map(|&r| column[r]).collect()
+/// Rows picked before the gather is split between threads: below this, scheduling costs
+/// more than it saves.
+const PARALLEL_PICK_ROWS: usize = 1 << 16;
+
+/// `column[r]` for each of `rows`, in order; a large gather is split between threads (a
+/// training split gathers every column of millions of rows, and alone it was serial).
+fn pick<T: Copy + Send + Sync>(column: &[T], rows: &[usize]) -> Vec<T> {
+    if rows.len() < PARALLEL_PICK_ROWS {
+        return rows.iter().map(|&r| column[r]).collect();
+    }
+    rows.par_iter().map(|&r| column[r]).collect()
 }
 
 fn select(source: Option<&Categorical>, customers: &[u32]) -> Categorical {
@@ -570,5 +579,19 @@ mod tests {
             assert_eq!(part.n_rows(), sets[i].len());
             assert_same_frame(part, want, &format!("set {i}"));
         }
+    }
+
+    /// A gather large enough to be split between threads keeps the order of `rows`.
+    #[test]
+    fn a_large_pick_keeps_the_order_of_its_rows() {
+        let n = 3 * PARALLEL_PICK_ROWS;
+        let column: Vec<u64> = (0..n as u64).map(|i| i * 3).collect();
+        let rows: Vec<usize> = (0..n).rev().step_by(2).chain([7, 7, 0]).collect();
+        let picked = pick(&column, &rows);
+        assert_eq!(picked.len(), n / 2 + 3);
+        assert_eq!(picked[0], 3 * (n as u64 - 1));
+        assert_eq!(picked[1], 3 * (n as u64 - 3));
+        assert_eq!(&picked[picked.len() - 3..], [21, 21, 0]);
+        assert!(picked.iter().zip(&rows).all(|(v, &r)| *v == 3 * r as u64));
     }
 }
