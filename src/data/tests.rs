@@ -221,3 +221,22 @@ fn events_find_their_customers_in_any_order() {
     assert_eq!(problems[0].kind, ProblemKind::DuplicateId);
     assert_eq!(problems[0].first_row, Some(3));
 }
+
+/// Levels are the distinct labels sorted, whatever order they first appear in; codes point
+/// into them and nulls keep the null code.
+#[test]
+fn labels_are_coded_by_their_sorted_levels() {
+    let values = ["west", "", "east", "west", "north", "east"]
+        .iter()
+        .map(|v| (!v.is_empty()).then(|| v.to_string()))
+        .collect();
+    let coded = Categorical::from_values(values);
+    assert_eq!(coded.levels, ["east", "north", "west"]);
+    assert_eq!(coded.codes, [2, NULL_CODE, 0, 2, 1, 0]);
+    assert_eq!(coded.get(4), Some("north"));
+    assert_eq!(coded.get(1), None);
+    assert_eq!(
+        Categorical::from_values(vec![None, None]).levels,
+        Vec::<String>::new()
+    );
+}
