@@ -82,20 +82,32 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
     let customers = tables.into_customers();
     step.bar
         .set_message(format!("writing {}", args.out.display()));
-    // The list is explained and written a batch of rows at a time, never whole; the rows
-    // to show are kept from the first batch.
-    let schema = score::to_dataframe(&list, &[], 0, &customers, &keep)?
-        .schema()
-        .clone();
-    let mut shown = Vec::new();
-    let batches = (0..list.len()).step_by(WRITE_BATCH_ROWS).map(|start| {
+    // The list is explained and written a batch of rows at a time, never whole. CSV lines
+    // are formatted here, in parallel; Parquet goes through a polars frame.
+    let shown = list.rows(0..args.show.min(list.len()));
+    let starts = (0..list.len()).step_by(WRITE_BATCH_ROWS);
+    let batch = |start: usize| {
         let rows = list.rows(start..(start + WRITE_BATCH_ROWS).min(list.len()));
-        if start == 0 {
-            shown.extend(rows.iter().take(args.show).cloned());
-        }
-        score::to_dataframe(&list, &rows, start, &customers, &keep)
-    });
-    let written = io::write_table_batches(&args.out, &schema, batches)?;
+        (start, rows)
+    };
+    let written = if io::TableFormat::of(&args.out) == Some(io::TableFormat::Csv) {
+        let header = io::csv_header(&score::column_names(&keep));
+        let batches = starts.map(batch).map(|(start, rows)| {
+            (
+                rows.len(),
+                score::to_csv(&list, &rows, start, &customers, &keep),
+            )
+        });
+        io::write_csv_batches(&args.out, &header, batches)?
+    } else {
+        let schema = score::to_dataframe(&list, &[], 0, &customers, &keep)?
+            .schema()
+            .clone();
+        let batches = starts
+            .map(batch)
+            .map(|(start, rows)| score::to_dataframe(&list, &rows, start, &customers, &keep));
+        io::write_table_batches(&args.out, &schema, batches)?
+    };
     drop(step);
 
     let p = list.population;

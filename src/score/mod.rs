@@ -14,7 +14,7 @@
 pub mod reasons;
 mod table;
 
-pub use table::to_dataframe;
+pub use table::{column_names, to_csv, to_dataframe};
 
 use std::ops::Range;
 

@@ -1,9 +1,13 @@
-//! The at-risk list as a table: what a customer-success team opens.
+//! The at-risk list as a table: what a customer-success team opens. The columns are
+//! defined once ([`cells`]); the same cells become a polars frame (for Parquet) or CSV
+//! lines formatted in parallel, byte for byte what polars would write.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::{reasons::SEPARATOR, AtRiskRow, Ranking};
 use crate::data::{Customers, TextColumn};
+use crate::io::{push_cell, Cell};
 use crate::schema::features::{KEY, NUMERIC, REGION, SEGMENT};
 
 fn round(v: f64, places: i32) -> f64 {
@@ -11,10 +15,84 @@ fn round(v: f64, places: i32) -> f64 {
     (v * scale).round() / scale
 }
 
+/// Rows formatted as CSV by one task.
+const CSV_CHUNK_ROWS: usize = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Int,
+    Float,
+    Text,
+}
+
+/// The list's columns in order: `rank, customer_id, churn_probability, risk_tier,
+/// top_reasons, value_at_risk`, the key raw features, `segment, region`, then `keep`
+/// (extra customer columns).
+fn columns(keep: &[TextColumn]) -> Vec<(&str, Kind)> {
+    let mut columns = vec![
+        ("rank", Kind::Int),
+        ("customer_id", Kind::Text),
+        ("churn_probability", Kind::Float),
+        ("risk_tier", Kind::Text),
+        ("top_reasons", Kind::Text),
+        ("value_at_risk", Kind::Float),
+    ];
+    for name in KEY {
+        let kind = if name == "spend_365d" {
+            Kind::Float
+        } else {
+            Kind::Int
+        };
+        columns.push((name, kind));
+    }
+    columns.push((SEGMENT, Kind::Text));
+    columns.push((REGION, Kind::Text));
+    columns.extend(keep.iter().map(|(name, _)| (name.as_str(), Kind::Text)));
+    columns
+}
+
+/// The column names of the list, in order.
+pub fn column_names(keep: &[TextColumn]) -> Vec<&str> {
+    columns(keep).into_iter().map(|(name, _)| name).collect()
+}
+
+/// Hands the cells of one row to `put`, in the order of [`columns`].
+fn cells(
+    ranking: &Ranking,
+    row: &AtRiskRow,
+    rank: i64,
+    customers: &Customers,
+    keep: &[TextColumn],
+    put: &mut impl FnMut(Cell<'_>),
+) {
+    let frame = &ranking.frame;
+    put(Cell::Int(Some(rank)));
+    put(Cell::Text(Some(&customers.ids[row.customer as usize])));
+    put(Cell::Float(Some(round(row.probability, 4))));
+    put(Cell::Text(Some(row.tier)));
+    put(Cell::Text(Some(&row.reasons.join(SEPARATOR))));
+    put(Cell::Float(Some(round(row.value_at_risk, 2))));
+    for name in KEY {
+        let j = NUMERIC
+            .iter()
+            .position(|n| *n == name)
+            .expect("key feature");
+        let value = Some(frame.numeric[j][row.row]).filter(|v| !v.is_nan());
+        put(if name == "spend_365d" {
+            Cell::Float(value.map(|v| round(v, 2)))
+        } else {
+            Cell::Int(value.map(|v| v as i64))
+        });
+    }
+    put(Cell::Text(frame.segment.get(row.row)));
+    put(Cell::Text(frame.region.get(row.row)));
+    for (_, values) in keep {
+        put(Cell::Text(values[row.customer as usize].as_deref()));
+    }
+}
+
 /// `rows` of `ranking` (made by [`Ranking::rows`]; the first is at 0-based position
-/// `first` of the list) as a table. Columns: `rank, customer_id, churn_probability,
-/// risk_tier, top_reasons, value_at_risk`, the key raw features, `segment, region`, then
-/// `keep` (extra customer columns, one value per customer number).
+/// `first` of the list) as a table with the columns of [`column_names`].
 pub fn to_dataframe(
     ranking: &Ranking,
     rows: &[AtRiskRow],
@@ -22,84 +100,101 @@ pub fn to_dataframe(
     customers: &Customers,
     keep: &[TextColumn],
 ) -> PolarsResult<DataFrame> {
-    let n = rows.len();
-    let frame = &ranking.frame;
-    let mut columns: Vec<Column> = Vec::new();
-    let ints = |name: &str, v: Vec<Option<i64>>| {
-        Int64Chunked::from_iter_options(name.into(), v.into_iter()).into_column()
-    };
-    let floats = |name: &str, v: Vec<Option<f64>>| {
-        Float64Chunked::from_iter_options(name.into(), v.into_iter()).into_column()
-    };
-    let texts = |name: &str, v: Vec<Option<String>>| {
-        let c: StringChunked = v.iter().map(|s| s.as_deref()).collect();
-        c.with_name(name.into()).into_column()
-    };
-    let first = first as i64 + 1;
-    columns.push(ints("rank", (first..first + n as i64).map(Some).collect()));
-    columns.push(texts(
-        "customer_id",
-        rows.iter()
-            .map(|r| Some(customers.ids[r.customer as usize].clone()))
-            .collect(),
-    ));
-    columns.push(floats(
-        "churn_probability",
-        rows.iter().map(|r| Some(round(r.probability, 4))).collect(),
-    ));
-    columns.push(texts(
-        "risk_tier",
-        rows.iter().map(|r| Some(r.tier.to_string())).collect(),
-    ));
-    columns.push(texts(
-        "top_reasons",
-        rows.iter()
-            .map(|r| Some(r.reasons.join(SEPARATOR)))
-            .collect(),
-    ));
-    columns.push(floats(
-        "value_at_risk",
-        rows.iter()
-            .map(|r| Some(round(r.value_at_risk, 2)))
-            .collect(),
-    ));
-    for name in KEY {
-        let j = NUMERIC
-            .iter()
-            .position(|n| *n == name)
-            .expect("key feature");
-        let col = &frame.numeric[j];
-        let values = rows
-            .iter()
-            .map(|r| Some(col[r.row]).filter(|v| !v.is_nan()));
-        if name == "spend_365d" {
-            columns.push(floats(
-                name,
-                values.map(|v| v.map(|v| round(v, 2))).collect(),
-            ));
-        } else {
-            columns.push(ints(name, values.map(|v| v.map(|v| v as i64)).collect()));
-        }
+    enum Builder {
+        Int(Vec<Option<i64>>),
+        Float(Vec<Option<f64>>),
+        Text(Vec<Option<String>>),
     }
-    columns.push(texts(
-        SEGMENT,
-        rows.iter()
-            .map(|r| frame.segment.get(r.row).map(str::to_string))
-            .collect(),
-    ));
-    columns.push(texts(
-        REGION,
-        rows.iter()
-            .map(|r| frame.region.get(r.row).map(str::to_string))
-            .collect(),
-    ));
-    for (name, values) in keep {
-        columns.push(texts(
-            name,
-            rows.iter()
-                .map(|r| values[r.customer as usize].clone())
-                .collect(),
-        ));
+    let columns = columns(keep);
+    let mut builders: Vec<Builder> = columns
+        .iter()
+        .map(|(_, kind)| match kind {
+            Kind::Int => Builder::Int(Vec::with_capacity(rows.len())),
+            Kind::Float => Builder::Float(Vec::with_capacity(rows.len())),
+            Kind::Text => Builder::Text(Vec::with_capacity(rows.len())),
+        })
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        let mut column = 0;
+        cells(
+            ranking,
+            row,
+            (first + i + 1) as i64,
+            customers,
+            keep,
+            &mut |cell| {
+                match (&mut builders[column], cell) {
+                    (Builder::Int(v), Cell::Int(x)) => v.push(x),
+                    (Builder::Float(v), Cell::Float(x)) => v.push(x),
+                    (Builder::Text(v), Cell::Text(x)) => v.push(x.map(str::to_string)),
+                    _ => unreachable!("cells follow the kinds of the columns"),
+                }
+                column += 1;
+            },
+        );
     }
-    DataFrame::new(n, columns)
+    let frame_columns = builders
+        .into_iter()
+        .zip(&columns)
+        .map(|(builder, (name, _))| {
+            let name = (*name).into();
+            match builder {
+                Builder::Int(v) => {
+                    Int64Chunked::from_iter_options(name, v.into_iter()).into_column()
+                }
+                Builder::Float(v) => {
+                    Float64Chunked::from_iter_options(name, v.into_iter()).into_column()
+                }
+                Builder::Text(v) => {
+                    let c: StringChunked = v.iter().map(|s| s.as_deref()).collect();
+                    c.with_name(name).into_column()
+                }
+            }
+        })
+        .collect();
+    DataFrame::new(rows.len(), frame_columns)
+}
+
+/// `rows` of `ranking` (as in [`to_dataframe`]) as CSV lines, formatted a chunk of rows
+/// per task: the file polars would write for [`to_dataframe`]'s frame, without its header.
+pub fn to_csv(
+    ranking: &Ranking,
+    rows: &[AtRiskRow],
+    first: usize,
+    customers: &Customers,
+    keep: &[TextColumn],
+) -> Vec<u8> {
+    csv_lines(ranking, rows, first, customers, keep, CSV_CHUNK_ROWS)
+}
+
+/// [`to_csv`], `chunk_rows` rows per task.
+pub(super) fn csv_lines(
+    ranking: &Ranking,
+    rows: &[AtRiskRow],
+    first: usize,
+    customers: &Customers,
+    keep: &[TextColumn],
+    chunk_rows: usize,
+) -> Vec<u8> {
+    let chunks: Vec<Vec<u8>> = rows
+        .par_chunks(chunk_rows)
+        .enumerate()
+        .map(|(k, chunk)| {
+            let mut lines = Vec::with_capacity(chunk.len() * 160);
+            for (i, row) in chunk.iter().enumerate() {
+                let rank = (first + k * chunk_rows + i + 1) as i64;
+                let mut separator = false;
+                cells(ranking, row, rank, customers, keep, &mut |cell| {
+                    if separator {
+                        lines.push(b',');
+                    }
+                    separator = true;
+                    push_cell(&mut lines, cell);
+                });
+                lines.push(b'\n');
+            }
+            lines
+        })
+        .collect();
+    chunks.concat()
 }

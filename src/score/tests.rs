@@ -2,6 +2,7 @@ use super::*;
 use crate::data;
 use crate::model::tests::{config, sample};
 use crate::model::{self, ModelKind, ModelParams};
+use polars::prelude::{CsvWriter, SerWriter};
 
 fn artifact(raw: &RawTables, kind: ModelKind) -> ModelArtifact {
     let c = config(ModelParams::defaults(kind, 0));
@@ -54,4 +55,70 @@ fn any_chunk_size_gives_the_same_list() {
             assert_eq!(pieces, all_rows, "{kind:?} top {top:?}");
         }
     }
+}
+
+/// The CSV lines formatted in parallel are the file polars writes for the same rows'
+/// frame, header included, across chunk boundaries and with kept columns that need quoting
+/// or are missing.
+#[test]
+fn csv_lines_are_the_file_polars_writes_for_the_frame() {
+    let (_dir, raw) = sample(1500);
+    let a = artifact(&raw, ModelKind::Logistic);
+    let c = ScoreConfig {
+        as_of: raw.data_end,
+        top: None,
+        min_probability: None,
+        sort: SortBy::Probability,
+    };
+    let list = score(&raw, &a, &c);
+    let n = raw.customers.len();
+    let keep: Vec<data::TextColumn> = vec![
+        (
+            "email, work".to_string(),
+            (0..n)
+                .map(|i| match i % 4 {
+                    0 => None,
+                    1 => Some(String::new()),
+                    2 => Some(format!("a\"{i}\",b")),
+                    _ => Some(format!("c{i}@x.org")),
+                })
+                .collect(),
+        ),
+        ("note".to_string(), vec![Some("line\nbreak".to_string()); n]),
+    ];
+    // A range that starts inside the list, in chunks of 7 lines and in one.
+    let start = 3;
+    let rows = list.rows(start..list.len());
+    assert!(rows.len() > 500, "{}", rows.len());
+    let mut frame = to_dataframe(&list, &rows, start, &raw.customers, &keep).unwrap();
+    let mut expected = Vec::new();
+    CsvWriter::new(&mut expected)
+        .include_header(true)
+        .finish(&mut frame)
+        .unwrap();
+    let mut ours = crate::io::csv_header(&column_names(&keep));
+    let half = rows.len() / 2;
+    ours.extend(to_csv(&list, &rows[..half], start, &raw.customers, &keep));
+    let rest = &rows[half..];
+    ours.extend(table::csv_lines(
+        &list,
+        rest,
+        start + half,
+        &raw.customers,
+        &keep,
+        7,
+    ));
+    let (ours, expected) = (
+        String::from_utf8(ours).unwrap(),
+        String::from_utf8(expected).unwrap(),
+    );
+    assert_eq!(ours, expected);
+    let first = ours.lines().nth(1).unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "4,{},",
+            raw.customers.ids[rows[0].customer as usize]
+        )),
+        "{first}"
+    );
 }
