@@ -24,28 +24,58 @@ pub struct Fingerprint {
     pub content_hash: String,
 }
 
+/// Bytes gathered before they are handed to the hasher.
+const FEED_BYTES: usize = 1 << 16;
+
 /// Feeds values to the hasher with explicit lengths and markers, so that different
-/// tables can never hash the same by shifting bytes from one field to the next.
-struct Feed(Xxh3);
+/// tables can never hash the same by shifting bytes from one field to the next. Values
+/// are gathered into a buffer and hashed 64 KiB at a time: xxh3's streaming state gives
+/// the same digest however its input is cut, and one call per 8-byte value cost more than
+/// the hashing itself.
+struct Feed {
+    hash: Xxh3,
+    buf: Vec<u8>,
+}
 
 impl Feed {
+    fn new() -> Feed {
+        Feed {
+            hash: Xxh3::new(),
+            buf: Vec::with_capacity(FEED_BYTES + 64),
+        }
+    }
+    fn put(&mut self, b: &[u8]) {
+        if self.buf.len() + b.len() > FEED_BYTES {
+            self.hash.update(&self.buf);
+            self.buf.clear();
+        }
+        if b.len() > FEED_BYTES {
+            self.hash.update(b);
+        } else {
+            self.buf.extend_from_slice(b);
+        }
+    }
+    fn digest128(mut self) -> u128 {
+        self.hash.update(&self.buf);
+        self.hash.digest128()
+    }
     fn bytes(&mut self, b: &[u8]) {
-        self.0.update(&(b.len() as u64).to_le_bytes());
-        self.0.update(b);
+        self.put(&(b.len() as u64).to_le_bytes());
+        self.put(b);
     }
     fn u64(&mut self, v: u64) {
-        self.0.update(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     fn i64(&mut self, v: i64) {
-        self.0.update(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     fn opt(&mut self, v: Option<i64>) {
         match v {
             Some(v) => {
-                self.0.update(&[1]);
+                self.put(&[1]);
                 self.i64(v);
             }
-            None => self.0.update(&[0]),
+            None => self.put(&[0]),
         }
     }
     fn categorical(&mut self, c: Option<&Categorical>, n: usize) {
@@ -57,7 +87,7 @@ impl Feed {
 
 /// Fingerprints `raw`.
 pub fn fingerprint(raw: &RawTables) -> Fingerprint {
-    let mut f = Feed(Xxh3::new());
+    let mut f = Feed::new();
     let c = &raw.customers;
     f.bytes(b"customers");
     f.u64(c.len() as u64);
@@ -111,6 +141,6 @@ pub fn fingerprint(raw: &RawTables) -> Fingerprint {
         first_order: days.iter().min().map(|&d| format_day(d)),
         last_order: days.iter().max().map(|&d| format_day(d)),
         data_end: format_day(raw.data_end),
-        content_hash: format!("{:032x}", f.0.digest128()),
+        content_hash: format!("{:032x}", f.digest128()),
     }
 }
