@@ -20,11 +20,12 @@
 //! `CHURNEND` and the 16-byte checksum.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -342,21 +343,55 @@ impl IngestedCopy {
     }
 
     /// Values `rows` of the column at `span` (within it: the offsets were checked against
-    /// the column's length when the copy was opened).
-    fn values<T: Le>(&self, span: Span, rows: Range<usize>) -> std::io::Result<Vec<T>> {
+    /// the column's length when the copy was opened). Chunks of the column are read at
+    /// their own offsets and converted on all threads: reading the copy was one thread's
+    /// work, most of it the kernel handing out the column's fresh pages.
+    fn values<T: Le + Default + Send>(
+        &self,
+        span: Span,
+        rows: Range<usize>,
+    ) -> std::io::Result<Vec<T>> {
         debug_assert!(rows.end <= span.len);
-        let mut file = &self.file;
-        file.seek(SeekFrom::Start(span.at + (rows.start * T::WIDTH) as u64))?;
-        let mut values = Vec::with_capacity(rows.len());
-        let mut buf = vec![0u8; rows.len().min(CHUNK) * T::WIDTH];
-        while values.len() < rows.len() {
-            let take = (rows.len() - values.len()).min(CHUNK);
-            let bytes = &mut buf[..take * T::WIDTH];
-            file.read_exact(bytes)?;
-            values.extend(bytes.chunks_exact(T::WIDTH).map(T::get));
-        }
+        let start = span.at + (rows.start * T::WIDTH) as u64;
+        let mut values = vec![T::default(); rows.len()];
+        values
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .try_for_each_init(Vec::new, |buf, (k, out)| {
+                buf.resize(out.len() * T::WIDTH, 0);
+                read_exact_at(&self.file, buf, start + (k * CHUNK * T::WIDTH) as u64)?;
+                for (value, bytes) in out.iter_mut().zip(buf.chunks_exact(T::WIDTH)) {
+                    *value = T::get(bytes);
+                }
+                Ok::<(), std::io::Error>(())
+            })?;
         Ok(values)
     }
+}
+
+/// Fills `buf` from byte `at` of `file`, without moving (or sharing) its cursor.
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+/// Fills `buf` from byte `at` of `file` (each read says where it starts, so threads that
+/// share the handle do not race on its cursor).
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, at) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                at += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn all_of_length(spans: &[Span], rows: usize) -> bool {
