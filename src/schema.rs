@@ -190,6 +190,57 @@ pub mod features {
         "nps_last",
     ];
 
+    /// The position in [`NUMERIC`] of each [`KEY`] feature, worked out when compiling (a
+    /// key feature that is not numeric does not compile).
+    pub const KEY_INDEX: [usize; KEY.len()] = {
+        let mut index = [0; KEY.len()];
+        let mut k = 0;
+        while k < KEY.len() {
+            index[k] = numeric_index(KEY[k]);
+            k += 1;
+        }
+        index
+    };
+
+    /// The position of `name` in [`NUMERIC`], for constants.
+    const fn numeric_index(name: &str) -> usize {
+        let mut i = 0;
+        while i < NUMERIC.len() {
+            if same(NUMERIC[i].as_bytes(), name.as_bytes()) {
+                return i;
+            }
+            i += 1;
+        }
+        panic!("not a numeric feature")
+    }
+
+    const fn same(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
     /// Categorical features, one-hot encoded by the matrix stage.
     pub const CATEGORICAL: [&str; 2] = [SEGMENT, REGION];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::features::{KEY, KEY_INDEX, NUMERIC};
+
+    #[test]
+    fn key_features_point_at_their_numeric_columns() {
+        assert_eq!(KEY_INDEX, [0, 4, 6, 12, 15, 17]);
+        for (name, j) in KEY.into_iter().zip(KEY_INDEX) {
+            assert_eq!(NUMERIC[j], name);
+        }
+    }
 }

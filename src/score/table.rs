@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::{reasons::SEPARATOR, AtRiskRow, Ranking};
 use crate::data::{Customers, TextColumn};
 use crate::io::{push_cell, Cell};
-use crate::schema::features::{KEY, NUMERIC, REGION, SEGMENT};
+use crate::schema::features::{KEY, KEY_INDEX, REGION, SEGMENT};
 
 fn round(v: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
@@ -72,11 +72,7 @@ fn cells(
     put(Cell::Text(Some(row.tier)));
     put(Cell::Text(Some(&row.reasons.join(SEPARATOR))));
     put(Cell::Float(Some(round(row.value_at_risk, 2))));
-    for name in KEY {
-        let j = NUMERIC
-            .iter()
-            .position(|n| *n == name)
-            .expect("key feature");
+    for (name, j) in KEY.into_iter().zip(KEY_INDEX) {
         let value = Some(frame.numeric[j][row.row]).filter(|v| !v.is_nan());
         put(if name == "spend_365d" {
             Cell::Float(value.map(|v| round(v, 2)))
