@@ -223,6 +223,15 @@ fn a_damaged_copy_is_never_used() {
     let at = good.len() - 40;
     flipped[at] ^= 0x10;
     expect(&flipped, "checksum");
+    // An order amount (25.0), among the events that opening skips: the checksum,
+    // computed beside the parse, catches it too.
+    let amount = 25.0f64.to_le_bytes();
+    let at = good.windows(8).position(|w| w == amount).unwrap();
+    let mut flipped = good.clone();
+    flipped[at + 7] ^= 0x01;
+    expect(&flipped, "checksum");
+    // A byte after the checksum.
+    expect(&[good.as_slice(), &[0]].concat(), "checksum is not where");
     expect(&good[..good.len() - 100], "ends early");
     expect(b"customer_id\nC1\n", "not an ingested copy");
     // A copy of an older format (format 1 had no fingerprint) is stale for its version.
