@@ -587,14 +587,11 @@ fn read_all(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
     Ok((tables, report))
 }
 
-/// Customer id -> customer number; `usable` is false when the customers table itself
-/// failed, so that events are not all reported as unknown customers.
+/// Customer id -> customer number.
 struct CustomerIndex<'a> {
     map: HashMap<IdKey, u32, IdHashing>,
     /// Customer number -> id.
     ids: &'a [String],
-    n: usize,
-    usable: bool,
     /// No id repeats, so `ids[k] == id` means that `id` is customer `k`.
     unique: bool,
 }
@@ -605,9 +602,18 @@ impl<'a> CustomerIndex<'a> {
             unique: map.len() == ids.len(),
             map,
             ids,
-            n: ids.len(),
-            usable: !ids.is_empty(),
         }
+    }
+
+    /// The number of customers.
+    fn n(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// False when the customers table itself failed, so that events are not all reported
+    /// as unknown customers.
+    fn usable(&self) -> bool {
+        !self.ids.is_empty()
     }
 
     /// The number of `id`. When `next` is given, customer `next` is tried first: events
@@ -1061,7 +1067,7 @@ impl Reader<'_> {
             },
         );
         let customer = self.finish_events(Table::Orders, schema::ORDER_ID, events);
-        let (offsets, perm) = group(&customer, index.n, |i| i64::from(day[i]));
+        let (offsets, perm) = group(&customer, index.n(), |i| i64::from(day[i]));
         drop(customer);
         Orders {
             offsets,
@@ -1134,7 +1140,7 @@ impl Reader<'_> {
             return None;
         }
         let customer = self.finish_events(Table::Tickets, schema::TICKET_ID, events);
-        let (offsets, perm) = group(&customer, index.n, |i| created[i]);
+        let (offsets, perm) = group(&customer, index.n(), |i| created[i]);
         drop(customer);
         Some(Tickets {
             offsets,
@@ -1227,7 +1233,7 @@ impl Reader<'_> {
         }
         self.warn_dropped(Table::Surveys, dropped);
         self.set_date_range(Table::Surveys, range.0);
-        let (offsets, perm) = group(&customer, index.n, |i| at[i]);
+        let (offsets, perm) = group(&customer, index.n(), |i| at[i]);
         drop(customer);
         Some(Surveys {
             offsets,
@@ -1423,7 +1429,7 @@ fn customer_numbers(
             }
         };
         previous = Some((id, number));
-        if number.is_none() && index.usable {
+        if number.is_none() && index.usable() {
             if drop_unknown {
                 *dropped += 1;
             } else {
