@@ -60,7 +60,6 @@ impl PlainCsv {
         if header.iter().any(String::is_empty) || repeated {
             return Ok(None);
         }
-        file.seek(SeekFrom::Start(end as u64 + 1))?;
         Ok(Some(PlainCsv {
             file,
             header,
