@@ -190,28 +190,42 @@ pub mod features {
         "nps_last",
     ];
 
+    /// Numeric features that take fractional values; the others are whole numbers, and
+    /// tables show them as integers.
+    pub const FRACTIONAL: [&str; 6] = [
+        "spend_90d",
+        "spend_365d",
+        "avg_order_value_365d",
+        "order_trend",
+        "mean_days_between_orders",
+        "mean_resolution_hours_365d",
+    ];
+
     /// The position in [`NUMERIC`] of each [`KEY`] feature, worked out when compiling (a
     /// key feature that is not numeric does not compile).
     pub const KEY_INDEX: [usize; KEY.len()] = {
         let mut index = [0; KEY.len()];
         let mut k = 0;
         while k < KEY.len() {
-            index[k] = numeric_index(KEY[k]);
+            index[k] = match numeric_index(KEY[k]) {
+                Some(i) => i,
+                None => panic!("a key feature that is not numeric"),
+            };
             k += 1;
         }
         index
     };
 
-    /// The position of `name` in [`NUMERIC`], for constants.
-    const fn numeric_index(name: &str) -> usize {
+    /// The position of `name` in [`NUMERIC`] (a const fn, so constants can use it too).
+    pub const fn numeric_index(name: &str) -> Option<usize> {
         let mut i = 0;
         while i < NUMERIC.len() {
             if same(NUMERIC[i].as_bytes(), name.as_bytes()) {
-                return i;
+                return Some(i);
             }
             i += 1;
         }
-        panic!("not a numeric feature")
+        None
     }
 
     const fn same(a: &[u8], b: &[u8]) -> bool {
@@ -234,7 +248,7 @@ pub mod features {
 
 #[cfg(test)]
 mod tests {
-    use super::features::{KEY, KEY_INDEX, NUMERIC};
+    use super::features::{numeric_index, KEY, KEY_INDEX, NUMERIC};
 
     #[test]
     fn key_features_point_at_their_numeric_columns() {
@@ -242,5 +256,9 @@ mod tests {
         for (name, j) in KEY.into_iter().zip(KEY_INDEX) {
             assert_eq!(NUMERIC[j], name);
         }
+        assert_eq!(numeric_index("csat_last"), Some(15));
+        assert_eq!(numeric_index("orders_prev_90d"), Some(20));
+        assert_eq!(numeric_index("csat_las"), None);
+        assert_eq!(numeric_index("segment"), None);
     }
 }

@@ -15,7 +15,7 @@
 
 use super::EvalError;
 use crate::features::FeatureFrame;
-use crate::schema::features::NUMERIC;
+use crate::schema::features::{numeric_index, NUMERIC};
 
 /// Days since the last order (`schema::features::NUMERIC[0]`).
 const RECENCY_DAYS: &str = NUMERIC[0];
@@ -64,7 +64,7 @@ pub fn rfm_score(frame: &FeatureFrame) -> Result<Vec<f64>, EvalError> {
 
 /// A numeric feature's column, checked to have one value per row.
 fn feature<'a>(frame: &'a FeatureFrame, name: &'static str) -> Result<&'a [f64], EvalError> {
-    let index = NUMERIC.iter().position(|n| *n == name);
+    let index = numeric_index(name);
     match index.and_then(|i| frame.numeric.get(i)) {
         Some(column) if column.len() == frame.n_rows() => Ok(column),
         _ => Err(EvalError::MissingFeature { name }),

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 pub use table::to_dataframe;
 
 use crate::data::{Categorical, Customers, DataError, RawTables, TablesRef, NULL_CODE};
-use crate::schema::features::NUMERIC;
+use crate::schema::features::{numeric_index, NUMERIC};
 
 /// Default length of the activity window that defines the population.
 pub const DEFAULT_ACTIVE_DAYS: i32 = 90;
@@ -126,7 +126,7 @@ impl FeatureFrame {
 
     /// The column of a numeric feature by name.
     pub fn column(&self, name: &str) -> Option<&[f64]> {
-        let idx = NUMERIC.iter().position(|n| *n == name)?;
+        let idx = numeric_index(name)?;
         Some(&self.numeric[idx])
     }
 }
@@ -413,7 +413,6 @@ pub fn build_in_blocks<X: Copy + Default, E>(
     Ok(columns.finish(&snapshots, populations, customers))
 }
 
-/// `column`'s values at `rows`, in that order.
 /// Rows picked before the gather is split between threads: below this, scheduling costs
 /// more than it saves.
 const PARALLEL_PICK_ROWS: usize = 1 << 16;

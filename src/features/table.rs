@@ -8,17 +8,9 @@ use polars::prelude::*;
 
 use super::FeatureFrame;
 use crate::data::{Categorical, Customers};
-use crate::schema::features::{CHURNED, CUSTOMER_ID, NUMERIC, REGION, SEGMENT, SNAPSHOT};
-
-/// Features whose values are whole numbers (counts, days, scores).
-const FRACTIONAL: [&str; 6] = [
-    "spend_90d",
-    "spend_365d",
-    "avg_order_value_365d",
-    "order_trend",
-    "mean_days_between_orders",
-    "mean_resolution_hours_365d",
-];
+use crate::schema::features::{
+    CHURNED, CUSTOMER_ID, FRACTIONAL, NUMERIC, REGION, SEGMENT, SNAPSHOT,
+};
 
 fn categorical(name: &str, c: &Categorical, rows: Range<usize>) -> Column {
     let values: StringChunked = rows.map(|i| c.get(i)).collect();

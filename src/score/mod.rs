@@ -25,7 +25,7 @@ use crate::data::{Customers, DataError, RawTables, TablesRef};
 use crate::features::{self, FeatureConfig, FeatureFrame, Population};
 use crate::matrix;
 use crate::model::artifact::ModelArtifact;
-use crate::schema::features::NUMERIC;
+use crate::schema::features::numeric_index;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortBy {
@@ -232,10 +232,7 @@ fn rank<'a>(
 }
 
 fn feature_index(name: &str) -> usize {
-    NUMERIC
-        .iter()
-        .position(|n| *n == name)
-        .expect("a feature of the schema")
+    numeric_index(name).expect("a feature of the schema")
 }
 
 impl Ranking<'_> {
@@ -265,12 +262,7 @@ impl Ranking<'_> {
             .model
             .matrix
             .transform_rows(&sub, 0..sub.n_rows());
-        let median = |name: &str| {
-            NUMERIC
-                .iter()
-                .position(|n| *n == name)
-                .map_or(f64::NAN, |i| self.medians[i])
-        };
+        let median = |name: &str| numeric_index(name).map_or(f64::NAN, |i| self.medians[i]);
         slice
             .iter()
             .enumerate()

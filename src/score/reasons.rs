@@ -9,7 +9,7 @@
 //! median: `no order in 142 days (active customers: median 21)`.
 
 use crate::matrix::{MISSING_SUFFIX, OTHER_LEVEL};
-use crate::schema::features::NUMERIC;
+use crate::schema::features::numeric_index;
 
 /// How many reasons each customer gets.
 pub const TOP_REASONS: usize = 3;
@@ -37,10 +37,7 @@ pub struct Customer<'a> {
 
 impl Customer<'_> {
     fn get(&self, name: &str) -> f64 {
-        NUMERIC
-            .iter()
-            .position(|n| *n == name)
-            .map_or(f64::NAN, |i| self.numeric[i])
+        numeric_index(name).map_or(f64::NAN, |i| self.numeric[i])
     }
 }
 
@@ -203,11 +200,12 @@ pub fn phrase(key: &str, c: &Customer, median: &dyn Fn(&str) -> f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::features::NUMERIC;
 
     fn customer(values: &[(&str, f64)]) -> Vec<f64> {
         let mut v = vec![f64::NAN; NUMERIC.len()];
         for (name, x) in values {
-            v[NUMERIC.iter().position(|n| n == name).unwrap()] = *x;
+            v[numeric_index(name).unwrap()] = *x;
         }
         v
     }
