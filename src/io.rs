@@ -208,12 +208,12 @@ pub fn csv_header(names: &[&str]) -> Vec<u8> {
 }
 
 /// Writes a CSV table that comes as `header` then batches of whole lines (each with its
-/// number of rows), holding one batch at a time, atomically (see [`write_atomically`]).
-/// Returns the number of rows written.
+/// number of rows, its lines in pieces written in order), holding one batch at a time,
+/// atomically (see [`write_atomically`]). Returns the number of rows written.
 pub fn write_csv_batches(
     path: &Path,
     header: &[u8],
-    batches: impl Iterator<Item = (usize, Vec<u8>)>,
+    batches: impl Iterator<Item = (usize, Vec<Vec<u8>>)>,
 ) -> Result<usize, WriteError> {
     let mut rows = 0;
     write_atomically(path, |out| {
@@ -224,8 +224,10 @@ pub fn write_csv_batches(
             })
         };
         write(header)?;
-        for (batch_rows, lines) in batches {
-            write(&lines)?;
+        for (batch_rows, pieces) in batches {
+            for lines in &pieces {
+                write(lines)?;
+            }
             rows += batch_rows;
         }
         Ok::<_, WriteError>(())
@@ -349,9 +351,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lines.csv");
         let batches = [
-            (1, b"1\n".to_vec()),
+            (1, vec![b"1\n".to_vec()]),
             (0, Vec::new()),
-            (2, b"2\n3\n".to_vec()),
+            (2, vec![b"2\n".to_vec(), b"3\n".to_vec()]),
         ];
         assert_eq!(
             write_csv_batches(&path, b"n\n", batches.into_iter()).unwrap(),

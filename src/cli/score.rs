@@ -83,7 +83,7 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
     step.bar
         .set_message(format!("writing {}", args.out.display()));
     // The list is explained and written a batch of rows at a time, never whole. CSV lines
-    // are formatted here, in parallel; Parquet goes through a polars frame.
+    // are formatted by `score::to_csv`, in parallel; Parquet goes through a polars frame.
     let shown = list.rows(0..args.show.min(list.len()));
     let starts = (0..list.len()).step_by(WRITE_BATCH_ROWS);
     let batch = |start: usize| {

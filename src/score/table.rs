@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::{reasons::SEPARATOR, AtRiskRow, Ranking};
 use crate::data::{Customers, TextColumn};
 use crate::io::{push_cell, Cell};
-use crate::schema::features::{KEY, KEY_INDEX, REGION, SEGMENT};
+use crate::schema::features::{FRACTIONAL, KEY, KEY_INDEX, REGION, SEGMENT};
 
 fn round(v: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
@@ -37,18 +37,20 @@ fn columns(keep: &[TextColumn]) -> Vec<(&str, Kind)> {
         ("top_reasons", Kind::Text),
         ("value_at_risk", Kind::Float),
     ];
-    for name in KEY {
-        let kind = if name == "spend_365d" {
-            Kind::Float
-        } else {
-            Kind::Int
-        };
-        columns.push((name, kind));
-    }
+    columns.extend(KEY.into_iter().map(|name| (name, key_kind(name))));
     columns.push((SEGMENT, Kind::Text));
     columns.push((REGION, Kind::Text));
     columns.extend(keep.iter().map(|(name, _)| (name.as_str(), Kind::Text)));
     columns
+}
+
+/// A key feature is shown as an integer unless it takes fractional values.
+fn key_kind(name: &str) -> Kind {
+    if FRACTIONAL.contains(&name) {
+        Kind::Float
+    } else {
+        Kind::Int
+    }
 }
 
 /// The column names of the list, in order.
@@ -74,10 +76,9 @@ fn cells(
     put(Cell::Float(Some(round(row.value_at_risk, 2))));
     for (name, j) in KEY.into_iter().zip(KEY_INDEX) {
         let value = Some(frame.numeric[j][row.row]).filter(|v| !v.is_nan());
-        put(if name == "spend_365d" {
-            Cell::Float(value.map(|v| round(v, 2)))
-        } else {
-            Cell::Int(value.map(|v| v as i64))
+        put(match key_kind(name) {
+            Kind::Float => Cell::Float(value.map(|v| round(v, 2))),
+            _ => Cell::Int(value.map(|v| v as i64)),
         });
     }
     put(Cell::Text(frame.segment.get(row.row)));
@@ -152,14 +153,15 @@ pub fn to_dataframe(
 }
 
 /// `rows` of `ranking` (as in [`to_dataframe`]) as CSV lines, formatted a chunk of rows
-/// per task: the file polars would write for [`to_dataframe`]'s frame, without its header.
+/// per task and returned as those chunks, in order: the file polars would write for
+/// [`to_dataframe`]'s frame, without its header.
 pub fn to_csv(
     ranking: &Ranking,
     rows: &[AtRiskRow],
     first: usize,
     customers: &Customers,
     keep: &[TextColumn],
-) -> Vec<u8> {
+) -> Vec<Vec<u8>> {
     csv_lines(ranking, rows, first, customers, keep, CSV_CHUNK_ROWS)
 }
 
@@ -171,9 +173,8 @@ pub(super) fn csv_lines(
     customers: &Customers,
     keep: &[TextColumn],
     chunk_rows: usize,
-) -> Vec<u8> {
-    let chunks: Vec<Vec<u8>> = rows
-        .par_chunks(chunk_rows)
+) -> Vec<Vec<u8>> {
+    rows.par_chunks(chunk_rows)
         .enumerate()
         .map(|(k, chunk)| {
             let mut lines = Vec::with_capacity(chunk.len() * 160);
@@ -191,6 +192,5 @@ pub(super) fn csv_lines(
             }
             lines
         })
-        .collect();
-    chunks.concat()
+        .collect()
 }
