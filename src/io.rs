@@ -111,13 +111,14 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), WriteError> {
 }
 
 /// Writes a table that comes in batches of rows, each a [`DataFrame`] with `schema`, as
-/// CSV or Parquet (by the extension of `path`), holding one batch at a time: the CSV file
-/// is the one [`write_table`] writes for the batches stacked; a Parquet file gets a row
-/// group per batch. Returns the number of rows written.
+/// CSV or Parquet (by the extension of `path`), holding two batches at a time (the next is
+/// made while one is written): the CSV file is the one [`write_table`] writes for the
+/// batches stacked; a Parquet file gets a row group per chunk of a batch. Returns the
+/// number of rows written.
 pub fn write_table_batches(
     path: &Path,
     schema: &Schema,
-    batches: impl Iterator<Item = PolarsResult<DataFrame>>,
+    batches: impl Iterator<Item = PolarsResult<DataFrame>> + Send,
 ) -> Result<usize, WriteError> {
     let format =
         TableFormat::of(path).ok_or_else(|| WriteError::UnknownFormat(path.to_path_buf()))?;
@@ -137,14 +138,19 @@ fn write_batches(
     out: &mut BufWriter<&File>,
     format: TableFormat,
     schema: &Schema,
-    batches: impl Iterator<Item = PolarsResult<DataFrame>>,
+    batches: impl Iterator<Item = PolarsResult<DataFrame>> + Send,
 ) -> PolarsResult<usize> {
-    let write_all = |write: &mut dyn FnMut(&DataFrame) -> PolarsResult<()>| {
+    // The next batch is made while this one is written (each is itself parallel inside).
+    let mut batches = batches;
+    let mut write_all = |write: &mut (dyn FnMut(&DataFrame) -> PolarsResult<()> + Send)| {
         let mut rows = 0;
-        for batch in batches {
+        let mut next = batches.next();
+        while let Some(batch) = next {
             let batch = batch?;
             rows += batch.height();
-            write(&batch)?;
+            let (written, following) = rayon::join(|| write(&batch), || batches.next());
+            written?;
+            next = following;
         }
         Ok::<_, PolarsError>(rows)
     };
