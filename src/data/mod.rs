@@ -767,17 +767,17 @@ struct Converted<T> {
 impl Reader<'_> {
     /// Locates and reads every part of `table`, converting each with `convert` and handing
     /// the result to `merge`. Parts are read and converted in parallel, a batch of one
-    /// part per thread at a time (so memory holds a batch, not the table, of converted
-    /// parts), and merged in file order with their problems, so the result does not depend
-    /// on the number of threads. Returns `false` when the table is absent or cannot be
-    /// located. Missing columns, unreadable files and empty tables become problems, and
-    /// such parts are left out.
+    /// part per thread at a time, and merged in file order with their problems, so the
+    /// result does not depend on the number of threads. A batch is merged while the next
+    /// is read, so memory holds two batches, not the table, of converted parts. Returns
+    /// `false` when the table is absent or cannot be located. Missing columns, unreadable
+    /// files and empty tables become problems, and such parts are left out.
     fn read_table<T: Send>(
         &mut self,
         table: Table,
         all_columns: bool,
         convert: impl Fn(&PartFrame, &mut Vec<Problem>) -> Result<T, PolarsError> + Sync,
-        mut merge: impl FnMut(Converted<T>),
+        mut merge: impl FnMut(Converted<T>) + Send,
     ) -> bool {
         let mut table_report = TableReport {
             table: Some(table),
@@ -807,11 +807,9 @@ impl Reader<'_> {
         };
         let opts = self.opts;
         let mut readable = true;
-        for batch in parts.chunks(rayon::current_num_threads().max(1)) {
-            let reads: Vec<PartRead<T>> = batch
-                .par_iter()
-                .map(|part| read_part(opts, table, part, all_columns, &convert))
-                .collect();
+        let report = &mut *self.report;
+        // Takes in one batch's reads, in file order.
+        let mut absorb = |batch: &[Part], reads: Vec<PartRead<T>>| {
             for (part, read) in batch.iter().zip(reads) {
                 table_report.files.push(part.path.clone());
                 table_report.rows += read.rows;
@@ -821,7 +819,7 @@ impl Reader<'_> {
                         None => table_report.nulls.push((name, nulls)),
                     }
                 }
-                self.report.problems.extend(read.problems);
+                report.problems.extend(read.problems);
                 match read.value {
                     Ok(Some(value)) => merge(Converted {
                         part: part.clone(),
@@ -842,14 +840,33 @@ impl Reader<'_> {
                         } else {
                             ProblemKind::Unreadable(why.lines().next().unwrap_or("").to_string())
                         };
-                        self.report.problems.push(Problem::file_level(
-                            table,
-                            part.path.clone(),
-                            kind,
-                        ));
+                        report
+                            .problems
+                            .push(Problem::file_level(table, part.path.clone(), kind));
                     }
                 }
             }
+        };
+        // A batch is taken in (on this thread) while the next is read (on the others).
+        let mut pending: Option<(&[Part], Vec<PartRead<T>>)> = None;
+        for batch in parts.chunks(rayon::current_num_threads().max(1)) {
+            let (reads, ()) = rayon::join(
+                || {
+                    batch
+                        .par_iter()
+                        .map(|part| read_part(opts, table, part, all_columns, &convert))
+                        .collect::<Vec<_>>()
+                },
+                || {
+                    if let Some((done, reads)) = pending.take() {
+                        absorb(done, reads);
+                    }
+                },
+            );
+            pending = Some((batch, reads));
+        }
+        if let Some((done, reads)) = pending {
+            absorb(done, reads);
         }
         if readable && table_report.rows == 0 {
             let place = if parts.len() == 1 {
@@ -858,18 +875,16 @@ impl Reader<'_> {
                 self.dir.join(table.name())
             };
             if table.is_required() {
-                self.report.problems.push(Problem::file_level(
-                    table,
-                    place,
-                    ProblemKind::EmptyTable,
-                ));
+                report
+                    .problems
+                    .push(Problem::file_level(table, place, ProblemKind::EmptyTable));
             } else {
-                self.report
+                report
                     .warnings
                     .push(format!("{} has no rows", place.display()));
             }
         }
-        self.report.tables.push(table_report);
+        report.tables.push(table_report);
         true
     }
 

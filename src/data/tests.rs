@@ -240,3 +240,72 @@ fn labels_are_coded_by_their_sorted_levels() {
         Vec::<String>::new()
     );
 }
+
+/// Parts are read a batch at a time, each batch merged while the next is read: with 1 to 4
+/// threads (batches of 1 to 4 parts) the tables and the report, problems in their order,
+/// are the same, and the problems come in file order.
+#[test]
+fn many_parts_read_the_same_whatever_the_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    for p in 0..7 {
+        let mut text = String::from("customer_id,signup_date,segment\n");
+        for c in [2 * p + 1, 2 * p + 2] {
+            let date = if c == 7 { "2025-02-30" } else { "2025-01-01" };
+            text += &format!("C{c},{date},{}\n", ["smb", "ent"][c % 2]);
+        }
+        if p == 5 {
+            text += "C2,2025-01-02,smb\n";
+        }
+        write(dir.path(), &format!("customers/part-{p}.csv"), &text);
+    }
+    for p in 0..5 {
+        let mut text = String::from("order_id,customer_id,order_date,amount\n");
+        for k in 0..3 {
+            let customer = match (p, k) {
+                (1, 2) => "C99".to_string(),
+                (4, 0) => "C98".to_string(),
+                _ => format!("C{}", 1 + (3 * p + k) % 14),
+            };
+            let amount = if (p, k) == (2, 1) { "ten" } else { "12.5" };
+            text += &format!("o{p}-{k},{customer},2025-03-0{},{amount}\n", 1 + k);
+        }
+        write(dir.path(), &format!("orders/part-{p}.csv"), &text);
+    }
+    let read = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            format!(
+                "{:?}",
+                inspect(dir.path(), &LoadOptions::default()).unwrap()
+            )
+        })
+    };
+    let one = read(1);
+    for threads in 2..=4 {
+        assert_eq!(read(threads), one, "{threads} threads");
+    }
+    let report = inspect(dir.path(), &LoadOptions::default()).unwrap();
+    let found: Vec<(String, ProblemKind, Option<usize>)> = report
+        .problems
+        .iter()
+        .map(|p| {
+            let file = p.file.strip_prefix(dir.path()).unwrap();
+            (file.display().to_string(), p.kind.clone(), p.first_row)
+        })
+        .collect();
+    let expected = [
+        ("customers/part-3.csv", ProblemKind::BadDate, Some(1)),
+        ("customers/part-5.csv", ProblemKind::DuplicateId, Some(3)),
+        ("orders/part-1.csv", ProblemKind::UnknownCustomer, Some(3)),
+        ("orders/part-2.csv", ProblemKind::BadNumber, Some(2)),
+        ("orders/part-4.csv", ProblemKind::UnknownCustomer, Some(1)),
+    ]
+    .map(|(f, k, r)| (f.to_string(), k, r));
+    assert_eq!(found, expected);
+    assert_eq!(report.tables[0].rows, 15);
+    assert_eq!(report.tables[1].rows, 15);
+    assert_eq!(report.tables[0].files.len(), 7);
+}
