@@ -1,11 +1,13 @@
 //! A fast reader for plain CSV files, the common case of an export: comma-separated, no
 //! quote characters, no carriage returns, no byte-order mark, no blank lines and the same
 //! number of fields on every line. Such a file is split at its commas and newlines in one
-//! vectorised pass, block by block, and only the wanted columns are built, as text.
+//! vectorised pass, block by block, and the wanted values are located in the file's text,
+//! not copied out of it.
 //!
-//! It gives exactly the frame that polars' CSV reader gives for such a file (the tests
+//! It gives exactly the values that polars' CSV reader gives for such a file (the tests
 //! compare the two), without polars' quote-aware line counting, which runs byte by byte on
-//! stable Rust and was the largest single cost of reading. Anything else (a quote
+//! stable Rust and was the largest single cost of reading, nor its string columns, which
+//! copy every value once more. Anything else (a quote
 //! anywhere, a ragged line, invalid UTF-8) makes `read` answer `None`, and the caller
 //! reads the file with polars, whose behaviour and errors are then the reference.
 
@@ -14,7 +16,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use memchr::{memchr, memchr2, memchr2_iter, memrchr};
-use polars::prelude::*;
 use rayon::prelude::*;
 
 /// Bytes read at a time. A block is cut at its last newline and split between threads.
@@ -75,7 +76,7 @@ impl PlainCsv {
     /// The named columns as text, empty values as nulls, in the order of `names`.
     /// `Ok(None)` when the file turns out not to be plain, or has no rows (polars decides
     /// what an empty file means), or a name is not a column or is asked for twice.
-    pub fn read(self, names: &[String]) -> PolarsResult<Option<DataFrame>> {
+    pub fn read(self, names: &[String]) -> std::io::Result<Option<TextTable>> {
         self.read_by_blocks(names, BLOCK_BYTES)
     }
 
@@ -83,7 +84,7 @@ impl PlainCsv {
         mut self,
         names: &[String],
         block_bytes: usize,
-    ) -> PolarsResult<Option<DataFrame>> {
+    ) -> std::io::Result<Option<TextTable>> {
         let mut slot_of_field = vec![None; self.header.len()];
         for (slot, name) in names.iter().enumerate() {
             // A name that is not a column, or is asked for twice, is polars' to judge.
@@ -93,8 +94,12 @@ impl PlainCsv {
             }
         }
         self.file.seek(SeekFrom::Start(self.body_start))?;
-        let mut columns: Vec<Option<StringChunked>> = vec![None; names.len()];
-        let mut rows = 0;
+        let mut table = TextTable {
+            names: names.to_vec(),
+            rows: 0,
+            texts: Vec::new(),
+            pieces: Vec::new(),
+        };
         let mut buffer: Vec<u8> = Vec::with_capacity(block_bytes);
         let mut at_end = false;
         while !at_end {
@@ -115,48 +120,140 @@ impl PlainCsv {
                     None => continue,
                 }
             };
-            let Ok(block) = parse_block(&buffer[..complete], &slot_of_field, names) else {
+            // The block keeps its whole lines; the unfinished one starts the next block.
+            let mut rest = buffer.split_off(complete);
+            rest.reserve(block_bytes);
+            let block = std::mem::replace(&mut buffer, rest);
+            // Ranges are held as u32 offsets into their block.
+            if block.len() > u32::MAX as usize {
+                return Ok(None);
+            }
+            let Ok(text) = String::from_utf8(block) else {
                 return Ok(None);
             };
-            for (piece_rows, piece) in block {
-                rows += piece_rows;
-                for (column, part) in columns.iter_mut().zip(piece) {
-                    match column {
-                        Some(column) => {
-                            column.append_owned(part)?;
-                        }
-                        None => *column = Some(part),
-                    }
-                }
+            let Ok(pieces) = parse_block(&text, &slot_of_field, names.len()) else {
+                return Ok(None);
+            };
+            let block = table.texts.len();
+            for (rows, columns) in pieces {
+                table.rows += rows;
+                table.pieces.push(Piece { block, columns });
             }
-            buffer.drain(..complete);
+            table.texts.push(text);
         }
-        if rows == 0 {
+        if table.rows == 0 {
             return Ok(None);
         }
-        let columns = columns
-            .into_iter()
-            .zip(names)
-            .map(|(column, name)| {
-                column
-                    .unwrap_or_else(|| StringChunked::full_null(name.into(), rows))
-                    .into_column()
-            })
-            .collect();
-        DataFrame::new(rows, columns).map(Some)
+        Ok(Some(table))
     }
 }
 
-/// A block of whole lines split between threads: per piece, its rows and its columns.
+/// The wanted columns of a plain CSV file: the file's whole lines, a block at a time, and
+/// where each wanted value lies in them. Values are not copied out of the file's text.
+pub struct TextTable {
+    names: Vec<String>,
+    rows: usize,
+    /// The blocks of whole lines, in file order.
+    texts: Vec<String>,
+    /// The rows of each block, split as they were parsed (one piece per thread), in order.
+    pieces: Vec<Piece>,
+}
+
+/// Per row, the byte range of one column's value in its block (empty for a null).
+type Ranges = Vec<(u32, u32)>;
+
+/// Consecutive rows of one block: per wanted column, per row, the value's byte range in
+/// the block's text (empty for a null).
+struct Piece {
+    block: usize,
+    columns: Vec<Ranges>,
+}
+
+impl TextTable {
+    /// The columns' names, in the order asked for.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn height(&self) -> usize {
+        self.rows
+    }
+
+    /// The `index`th column asked for.
+    pub fn column(&self, index: usize) -> TextColumn<'_> {
+        assert!(index < self.names.len(), "column {index} was not read");
+        TextColumn { table: self, index }
+    }
+}
+
+/// One column of a [`TextTable`].
+#[derive(Clone, Copy)]
+pub struct TextColumn<'a> {
+    table: &'a TextTable,
+    index: usize,
+}
+
+impl<'a> TextColumn<'a> {
+    pub fn len(&self) -> usize {
+        self.table.rows
+    }
+
+    /// The values in row order, `None` for an empty one.
+    pub fn iter(&self) -> TextValues<'a> {
+        TextValues {
+            table: self.table,
+            index: self.index,
+            piece: 0,
+            row: 0,
+        }
+    }
+
+    pub fn null_count(&self) -> usize {
+        self.table
+            .pieces
+            .iter()
+            .flat_map(|p| &p.columns[self.index])
+            .filter(|(start, end)| start == end)
+            .count()
+    }
+}
+
+/// The values of a [`TextColumn`].
+pub struct TextValues<'a> {
+    table: &'a TextTable,
+    index: usize,
+    piece: usize,
+    row: usize,
+}
+
+impl<'a> Iterator for TextValues<'a> {
+    type Item = Option<&'a str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let piece = self.table.pieces.get(self.piece)?;
+            if let Some(&(start, end)) = piece.columns[self.index].get(self.row) {
+                self.row += 1;
+                let text = &self.table.texts[piece.block];
+                return Some((start != end).then(|| &text[start as usize..end as usize]));
+            }
+            self.piece += 1;
+            self.row = 0;
+        }
+    }
+}
+
+/// A block of whole lines split between threads: per piece, its rows and, per wanted
+/// column, its values' ranges in the block.
 fn parse_block(
-    bytes: &[u8],
+    text: &str,
     slot_of_field: &[Option<usize>],
-    names: &[String],
-) -> Result<Vec<(usize, Vec<StringChunked>)>, NotPlain> {
+    wanted: usize,
+) -> Result<Vec<(usize, Vec<Ranges>)>, NotPlain> {
+    let bytes = text.as_bytes();
     if memchr2(b'"', b'\r', bytes).is_some() {
         return Err(NotPlain);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| NotPlain)?;
     let pieces = rayon::current_num_threads().max(1);
     let mut bounds = vec![0];
     for k in 1..pieces {
@@ -168,30 +265,26 @@ fn parse_block(
     bounds.dedup();
     bounds
         .par_windows(2)
-        .map(|w| parse_lines(&text[w[0]..w[1]], slot_of_field, names))
+        .map(|w| parse_lines(bytes, w[0]..w[1], slot_of_field, wanted))
         .collect()
 }
 
-/// Whole lines (the last may lack its newline) into one text column per wanted field.
+/// Whole lines (the last may lack its newline) of `block[range]` into the ranges of each
+/// wanted field's values.
 fn parse_lines(
-    text: &str,
+    block: &[u8],
+    range: std::ops::Range<usize>,
     slot_of_field: &[Option<usize>],
-    names: &[String],
-) -> Result<(usize, Vec<StringChunked>), NotPlain> {
-    let bytes = text.as_bytes();
-    let capacity = bytes.len() / (8 * slot_of_field.len()).max(1);
-    let mut builders: Vec<StringChunkedBuilder> = names
-        .iter()
-        .map(|name| StringChunkedBuilder::new(name.into(), capacity))
-        .collect();
+    wanted: usize,
+) -> Result<(usize, Vec<Ranges>), NotPlain> {
+    let bytes = &block[range.clone()];
+    let base = range.start;
     let n_fields = slot_of_field.len();
-    let mut put = |field: usize, value: &str| {
+    let capacity = bytes.len() / (8 * n_fields).max(1);
+    let mut columns: Vec<Ranges> = (0..wanted).map(|_| Vec::with_capacity(capacity)).collect();
+    let mut put = |field: usize, start: usize, end: usize| {
         if let Some(Some(slot)) = slot_of_field.get(field) {
-            if value.is_empty() {
-                builders[*slot].append_null();
-            } else {
-                builders[*slot].append_value(value);
-            }
+            columns[*slot].push(((base + start) as u32, (base + end) as u32));
         }
     };
     let mut rows = 0;
@@ -205,32 +298,51 @@ fn parse_lines(
         Ok(())
     };
     for pos in memchr2_iter(b',', b'\n', bytes) {
-        let value = &text[start..pos];
         if bytes[pos] == b'\n' {
             line_end(field, start, pos)?;
-            put(field, value);
+            put(field, start, pos);
             field = 0;
             rows += 1;
         } else {
-            put(field, value);
+            put(field, start, pos);
             field += 1;
         }
         start = pos + 1;
     }
     if start < bytes.len() {
         line_end(field, start, bytes.len())?;
-        put(field, &text[start..]);
+        put(field, start, bytes.len());
         rows += 1;
     } else if field != 0 {
         return Err(NotPlain);
     }
-    Ok((rows, builders.into_iter().map(|b| b.finish()).collect()))
+    Ok((rows, columns))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::read::{scan, Format, Part, Source};
+    use super::super::read::{scan, texts, Columns, Format, Part, Source};
     use super::*;
+    use polars::prelude::*;
+
+    /// The values read, as the loader sees them.
+    fn read_values(columns: &Columns) -> Vec<(String, Vec<Option<String>>)> {
+        columns
+            .names()
+            .into_iter()
+            .zip(columns.iter())
+            .map(|(name, column)| {
+                let text = texts(column).unwrap();
+                assert_eq!(text.len(), columns.height());
+                let values = text.iter().map(|v| v.map(str::to_string)).collect();
+                (name.to_string(), values)
+            })
+            .collect()
+    }
+
+    fn plain_values(table: TextTable) -> Vec<(String, Vec<Option<String>>)> {
+        read_values(&Columns::Text(table))
+    }
 
     fn values(frame: &DataFrame) -> Vec<(String, Vec<Option<String>>)> {
         frame
@@ -308,11 +420,11 @@ mod tests {
         for block in [16, 40, 1 << 20] {
             let plain = PlainCsv::open(&part.path).unwrap().expect("plain");
             assert_eq!(plain.columns(), names(&["id", "day", "note", "amount"]));
-            let frame = plain
+            let table = plain
                 .read_by_blocks(&wanted, block)
                 .unwrap()
                 .expect("plain");
-            assert_eq!(values(&frame), expected, "blocks of {block} bytes");
+            assert_eq!(plain_values(table), expected, "blocks of {block} bytes");
         }
     }
 
@@ -334,8 +446,8 @@ mod tests {
         assert_eq!(expected[0].1[4998], None);
         for block in [100, 4096, BLOCK_BYTES] {
             let plain = PlainCsv::open(&part.path).unwrap().unwrap();
-            let frame = plain.read_by_blocks(&wanted, block).unwrap().unwrap();
-            assert_eq!(values(&frame), expected, "blocks of {block} bytes");
+            let table = plain.read_by_blocks(&wanted, block).unwrap().unwrap();
+            assert_eq!(plain_values(table), expected, "blocks of {block} bytes");
         }
     }
 
@@ -360,8 +472,9 @@ mod tests {
             }
             let mut source = Source::open(&part).unwrap();
             assert_eq!(source.column_names().unwrap(), wanted, "{why}");
-            let frame = source.read_columns(&wanted).unwrap();
-            assert_eq!(values(&frame), by_polars(&part, &wanted), "{why}");
+            let columns = source.read_columns(&wanted).unwrap();
+            assert!(matches!(columns, Columns::Frame(_)), "{why}");
+            assert_eq!(read_values(&columns), by_polars(&part, &wanted), "{why}");
         }
         // Headers that polars must judge: a byte-order mark, a repeated or empty name.
         for header in ["\u{feff}id,x", "id,id", "id,,x", "\"id\",x"] {

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{Column, DataFrame, PolarsError};
+use polars::prelude::PolarsError;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
@@ -32,7 +32,7 @@ pub use fingerprint::{fingerprint, Fingerprint};
 pub use mapping::{ColumnMap, MappingError};
 use problem::Tally;
 pub use problem::{Problem, ProblemKind};
-use read::{Origin, Part};
+use read::{ColumnRef, Origin, Part};
 pub use store::{store_path, IngestedCopy};
 
 use crate::dates;
@@ -538,7 +538,7 @@ pub fn read_customer_columns(dir: &Path, names: &[String]) -> Result<Vec<TextCol
             });
         }
         let frame = source.read_columns(names).map_err(read_err)?;
-        for (column, (_, values)) in frame.columns().iter().zip(out.iter_mut()) {
+        for (column, (_, values)) in frame.iter().zip(out.iter_mut()) {
             let text = read::texts(column).map_err(read_err)?;
             values.extend(text.iter().map(|v| v.map(str::to_string)));
         }
@@ -716,15 +716,15 @@ impl std::borrow::Borrow<[u8]> for IdKey {
 struct PartFrame<'a> {
     part: &'a Part,
     table: Table,
-    frame: DataFrame,
+    frame: read::Columns,
     /// Our column name -> the file's name, for columns present in the file.
     names: HashMap<&'static str, String>,
 }
 
 impl PartFrame<'_> {
-    fn column(&self, ours: &str) -> Option<(&Column, Origin<'_>)> {
+    fn column(&self, ours: &str) -> Option<(ColumnRef<'_>, Origin<'_>)> {
         let theirs = self.names.get(ours)?;
-        let column = self.frame.column(theirs).ok()?;
+        let column = self.frame.column(theirs)?;
         Some((
             column,
             Origin {
@@ -933,7 +933,7 @@ impl Reader<'_> {
                 };
                 let extra: Vec<String> = pf
                     .frame
-                    .get_column_names()
+                    .names()
                     .into_iter()
                     .map(|n| n.to_string())
                     .filter(|name| {
@@ -1303,9 +1303,10 @@ fn read_part<T>(
         let frame = source.read_columns(&wanted)?;
         read.rows = frame.height();
         read.nulls = frame
-            .columns()
-            .iter()
-            .map(|c| (c.name().to_string(), c.null_count()))
+            .names()
+            .into_iter()
+            .zip(frame.iter())
+            .map(|(name, c)| (name.to_string(), c.null_count()))
             .collect();
         Ok(complete.then_some((frame, names)))
     })();
@@ -1488,13 +1489,13 @@ impl DayRange {
     }
 }
 
-fn check_no_nulls(column: &Column, origin: &Origin, problems: &mut Vec<Problem>) {
+fn check_no_nulls(column: ColumnRef, origin: &Origin, problems: &mut Vec<Problem>) {
     if column.null_count() == 0 {
         return;
     }
     let mut missing = origin.tally(ProblemKind::MissingValue);
-    for (row_idx, is_null) in column.is_null().iter().enumerate() {
-        if is_null == Some(true) {
+    for (row_idx, is_null) in column.nulls().into_iter().enumerate() {
+        if is_null {
             missing.hit(row_idx, String::new);
         }
     }
@@ -1588,7 +1589,7 @@ impl IdHashes {
                     .and_then(|source| source.read_columns(std::slice::from_ref(&theirs)))
                     .ok()
                     .and_then(|df| {
-                        let text = read::texts(df.columns().first()?).ok()?;
+                        let text = read::texts(df.iter().next()?).ok()?;
                         Some(text.iter().map(|v| v.map(str::to_string)).collect())
                     })
                     .unwrap_or_default()

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::csv::PlainCsv;
+use super::csv::{PlainCsv, TextColumn, TextTable, TextValues};
 use super::problem::{Problem, ProblemKind, Tally};
 use crate::dates;
 use crate::schema::Table;
@@ -153,7 +153,7 @@ pub(super) fn scan(part: &Part) -> PolarsResult<LazyFrame> {
 
 /// One opened file, before its columns are read: a plain CSV file is read by
 /// [`PlainCsv`], anything else (or a CSV file that turns out not to be plain) by polars'
-/// lazy scanners. Both give the same frame.
+/// lazy scanners. Both give the same values.
 pub enum Source<'a> {
     Plain(&'a Part, PlainCsv),
     Lazy(Box<LazyFrame>),
@@ -182,16 +182,87 @@ impl<'a> Source<'a> {
     }
 
     /// Reads the named columns of the file.
-    pub fn read_columns(self, names: &[String]) -> PolarsResult<DataFrame> {
+    pub fn read_columns(self, names: &[String]) -> PolarsResult<Columns> {
         let lf = match self {
             Source::Plain(part, plain) => match plain.read(names)? {
-                Some(frame) => return Ok(frame),
+                Some(table) => return Ok(Columns::Text(table)),
                 None => scan(part)?,
             },
             Source::Lazy(lf) => *lf,
         };
         let exprs: Vec<Expr> = names.iter().map(|n| col(n.as_str())).collect();
-        lf.select(exprs).collect()
+        lf.select(exprs).collect().map(Columns::Frame)
+    }
+}
+
+/// The columns read from one file, in the order asked for: polars' frame, or a plain CSV
+/// file's text.
+pub enum Columns {
+    Frame(DataFrame),
+    Text(TextTable),
+}
+
+impl Columns {
+    pub fn height(&self) -> usize {
+        match self {
+            Columns::Frame(frame) => frame.height(),
+            Columns::Text(table) => table.height(),
+        }
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Columns::Frame(frame) => frame
+                .get_column_names()
+                .into_iter()
+                .map(|n| n.as_str())
+                .collect(),
+            Columns::Text(table) => table.names().iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// The column named `name`, if it was read.
+    pub fn column(&self, name: &str) -> Option<ColumnRef<'_>> {
+        match self {
+            Columns::Frame(frame) => frame.column(name).ok().map(ColumnRef::Polars),
+            Columns::Text(table) => {
+                let index = table.names().iter().position(|n| n == name)?;
+                Some(ColumnRef::Text(table.column(index)))
+            }
+        }
+    }
+
+    /// The columns, in order.
+    pub fn iter(&self) -> impl Iterator<Item = ColumnRef<'_>> {
+        let n = self.names().len();
+        (0..n).map(move |i| match self {
+            Columns::Frame(frame) => ColumnRef::Polars(&frame.columns()[i]),
+            Columns::Text(table) => ColumnRef::Text(table.column(i)),
+        })
+    }
+}
+
+/// One column of a file as it was read.
+#[derive(Clone, Copy)]
+pub enum ColumnRef<'a> {
+    Polars(&'a Column),
+    Text(TextColumn<'a>),
+}
+
+impl ColumnRef<'_> {
+    pub fn null_count(&self) -> usize {
+        match self {
+            ColumnRef::Polars(column) => column.null_count(),
+            ColumnRef::Text(column) => column.null_count(),
+        }
+    }
+
+    /// Per row: whether the value is missing.
+    pub fn nulls(&self) -> Vec<bool> {
+        match self {
+            ColumnRef::Polars(column) => column.is_null().iter().map(|n| n == Some(true)).collect(),
+            ColumnRef::Text(column) => column.iter().map(|v| v.is_none()).collect(),
+        }
     }
 }
 
@@ -244,11 +315,55 @@ impl Origin<'_> {
     }
 }
 
+/// A column's values as text (numbers in their decimal form); nulls stay null.
+pub enum Texts<'a> {
+    Polars(StringChunked),
+    Plain(TextColumn<'a>),
+}
+
+impl<'a> Texts<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Texts::Polars(text) => text.len(),
+            Texts::Plain(column) => column.len(),
+        }
+    }
+
+    pub fn iter(&self) -> TextIter<'_> {
+        match self {
+            Texts::Polars(text) => TextIter::Polars(Box::new(text.iter())),
+            Texts::Plain(column) => TextIter::Plain(column.iter()),
+        }
+    }
+}
+
+/// The values of [`Texts`].
+pub enum TextIter<'a> {
+    Polars(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
+    Plain(TextValues<'a>),
+}
+
+impl<'a> Iterator for TextIter<'a> {
+    type Item = Option<&'a str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            TextIter::Polars(values) => values.next(),
+            TextIter::Plain(values) => values.next(),
+        }
+    }
+}
+
 /// The column as text (numbers as their decimal form); nulls stay null.
-pub fn texts(column: &Column) -> PolarsResult<StringChunked> {
-    match column.dtype() {
-        DataType::String => Ok(column.str()?.clone()),
-        _ => Ok(column.cast(&DataType::String)?.str()?.clone()),
+pub fn texts<'a>(column: ColumnRef<'a>) -> PolarsResult<Texts<'a>> {
+    match column {
+        ColumnRef::Text(column) => Ok(Texts::Plain(column)),
+        ColumnRef::Polars(column) => match column.dtype() {
+            DataType::String => Ok(Texts::Polars(column.str()?.clone())),
+            _ => Ok(Texts::Polars(
+                column.cast(&DataType::String)?.str()?.clone(),
+            )),
+        },
     }
 }
 
@@ -262,7 +377,7 @@ fn seconds_per_unit(unit: TimeUnit) -> i64 {
 
 /// Parses a text column value by value, tallying the values `parse` rejects as `kind`.
 fn parse_texts<T>(
-    column: &Column,
+    column: ColumnRef,
     origin: &Origin,
     kind: ProblemKind,
     out: &mut Vec<Problem>,
@@ -285,23 +400,30 @@ fn parse_texts<T>(
     Ok(parsed)
 }
 
+/// The polars column, when it is not text (Parquet's dates, timestamps and numbers).
+fn typed(column: ColumnRef<'_>) -> Option<&Column> {
+    match column {
+        ColumnRef::Polars(column) if column.dtype() != &DataType::String => Some(column),
+        _ => None,
+    }
+}
+
 /// Timestamps in seconds. Dates mean midnight; text is parsed as ISO 8601.
 pub fn timestamps(
-    column: &Column,
+    column: ColumnRef,
     origin: &Origin,
     out: &mut Vec<Problem>,
 ) -> PolarsResult<Vec<Option<i64>>> {
-    match column.dtype() {
-        DataType::Date => Ok(column
+    match typed(column).map(|c| (c, c.dtype())) {
+        Some((c, DataType::Date)) => Ok(c
             .date()?
             .physical()
             .iter()
             .map(|d| d.map(|d| i64::from(d) * dates::SECONDS_PER_DAY))
             .collect()),
-        DataType::Datetime(unit, _) => {
+        Some((c, DataType::Datetime(unit, _))) => {
             let per = seconds_per_unit(*unit);
-            Ok(column
-                .datetime()?
+            Ok(c.datetime()?
                 .physical()
                 .iter()
                 .map(|v| v.map(|v| v.div_euclid(per)))
@@ -319,13 +441,13 @@ pub fn timestamps(
 
 /// Dates as day numbers; a timestamp is truncated to its day.
 pub fn days(
-    column: &Column,
+    column: ColumnRef,
     origin: &Origin,
     out: &mut Vec<Problem>,
 ) -> PolarsResult<Vec<Option<i32>>> {
-    match column.dtype() {
-        DataType::Date => Ok(column.date()?.physical().iter().collect()),
-        DataType::Datetime(..) => Ok(timestamps(column, origin, out)?
+    match typed(column).map(|c| (c, c.dtype())) {
+        Some((c, DataType::Date)) => Ok(c.date()?.physical().iter().collect()),
+        Some((_, DataType::Datetime(..))) => Ok(timestamps(column, origin, out)?
             .into_iter()
             .map(|s| s.map(dates::day_of))
             .collect()),
@@ -341,14 +463,14 @@ pub fn days(
 
 /// Finite numbers. Text is parsed; anything else that is not numeric is a problem.
 pub fn numbers(
-    column: &Column,
+    column: ColumnRef,
     origin: &Origin,
     out: &mut Vec<Problem>,
 ) -> PolarsResult<Vec<Option<f64>>> {
-    if column.dtype().is_primitive_numeric() {
+    if let Some(c) = typed(column).filter(|c| c.dtype().is_primitive_numeric()) {
         // Parquet floats can hold NaN and infinity, which are not amounts.
         let mut bad = origin.tally(ProblemKind::BadNumber);
-        let values = column
+        let values = c
             .cast(&DataType::Float64)?
             .f64()?
             .iter()
@@ -373,12 +495,12 @@ pub fn numbers(
 
 /// Whole numbers; `7.0` is accepted, `7.5` is not.
 pub fn integers(
-    column: &Column,
+    column: ColumnRef,
     origin: &Origin,
     out: &mut Vec<Problem>,
 ) -> PolarsResult<Vec<Option<i64>>> {
-    if column.dtype().is_integer() {
-        return Ok(column.cast(&DataType::Int64)?.i64()?.iter().collect());
+    if let Some(c) = typed(column).filter(|c| c.dtype().is_integer()) {
+        return Ok(c.cast(&DataType::Int64)?.i64()?.iter().collect());
     }
     parse_texts(column, origin, ProblemKind::BadInteger, out, |v| {
         let t = v.trim();
