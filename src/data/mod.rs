@@ -1519,24 +1519,49 @@ impl IdHashes {
     /// parallel sort of each bucket.
     fn repeated(&self) -> std::collections::HashSet<u64> {
         let bucket = |h: u64| (h >> (64 - ID_BUCKET_BITS)) as usize;
+        // Each part counts its hashes per bucket, then scatters them into its own range
+        // of each bucket: all the parts at once. Within a bucket the parts come in file
+        // order (the sort makes it irrelevant anyway).
+        let counts: Vec<Vec<usize>> = self
+            .parts
+            .par_iter()
+            .map(|(_, hashes)| {
+                let mut count = vec![0usize; 1 << ID_BUCKET_BITS];
+                for &h in hashes {
+                    count[bucket(h)] += 1;
+                }
+                count
+            })
+            .collect();
         let mut starts = vec![0usize; (1 << ID_BUCKET_BITS) + 1];
-        for (_, hashes) in &self.parts {
-            for &h in hashes {
-                starts[bucket(h) + 1] += 1;
-            }
-        }
         for b in 0..1 << ID_BUCKET_BITS {
-            starts[b + 1] += starts[b];
+            starts[b + 1] = starts[b] + counts.iter().map(|c| c[b]).sum::<usize>();
         }
-        let mut next = starts.clone();
         let mut all = vec![0u64; starts[1 << ID_BUCKET_BITS]];
-        for (_, hashes) in &self.parts {
-            for &h in hashes {
-                let b = bucket(h);
-                all[next[b]] = h;
-                next[b] += 1;
+        let mut slots: Vec<Vec<&mut [u64]>> = self
+            .parts
+            .iter()
+            .map(|_| Vec::with_capacity(1 << ID_BUCKET_BITS))
+            .collect();
+        let mut rest = all.as_mut_slice();
+        for b in 0..1 << ID_BUCKET_BITS {
+            for (part_slots, count) in slots.iter_mut().zip(&counts) {
+                let (head, tail) = rest.split_at_mut(count[b]);
+                part_slots.push(head);
+                rest = tail;
             }
         }
+        self.parts
+            .par_iter()
+            .zip(slots)
+            .for_each(|((_, hashes), mut slots)| {
+                for &h in hashes {
+                    let slot = std::mem::take(&mut slots[bucket(h)]);
+                    let (first, rest) = slot.split_first_mut().expect("counted");
+                    *first = h;
+                    slots[bucket(h)] = rest;
+                }
+            });
         let mut buckets = Vec::with_capacity(1 << ID_BUCKET_BITS);
         let mut rest = all.as_mut_slice();
         for b in 0..1 << ID_BUCKET_BITS {
@@ -1667,8 +1692,10 @@ fn group(
 
 /// The column in the order of `perm`; the unsorted column is freed on return, so the
 /// columns of a table are permuted one at a time.
-fn permute<T: Clone>(values: Vec<T>, perm: &[u32]) -> Vec<T> {
-    perm.iter().map(|&i| values[i as usize].clone()).collect()
+fn permute<T: Clone + Send + Sync>(values: Vec<T>, perm: &[u32]) -> Vec<T> {
+    perm.par_iter()
+        .map(|&i| values[i as usize].clone())
+        .collect()
 }
 
 #[cfg(test)]

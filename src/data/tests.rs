@@ -75,6 +75,17 @@ fn repeated_hashes_are_found_across_parts_and_buckets() {
         repeated(vec![vec![0, u64::MAX, 0], vec![u64::MAX]]),
         [0, u64::MAX]
     );
+    // Empty parts around one that repeats a hash, and a hash repeated three parts apart.
+    assert_eq!(
+        repeated(vec![
+            vec![],
+            vec![3, 3],
+            vec![],
+            vec![9, 1 << 63],
+            vec![1 << 63]
+        ]),
+        [3, 1 << 63]
+    );
 }
 
 #[test]
