@@ -201,10 +201,12 @@ impl<'a> TextColumn<'a> {
     /// The values in row order, `None` for an empty one.
     pub fn iter(&self) -> TextValues<'a> {
         TextValues {
-            table: self.table,
+            pieces: self.table.pieces.iter(),
+            texts: &self.table.texts,
             index: self.index,
-            piece: 0,
-            row: 0,
+            ranges: [].iter(),
+            text: "",
+            left: self.table.rows,
         }
     }
 
@@ -220,28 +222,37 @@ impl<'a> TextColumn<'a> {
 
 /// The values of a [`TextColumn`].
 pub struct TextValues<'a> {
-    table: &'a TextTable,
+    pieces: std::slice::Iter<'a, Piece>,
+    texts: &'a [String],
     index: usize,
-    piece: usize,
-    row: usize,
+    /// The rest of the current piece, and its block.
+    ranges: std::slice::Iter<'a, (u32, u32)>,
+    text: &'a str,
+    left: usize,
 }
 
 impl<'a> Iterator for TextValues<'a> {
     type Item = Option<&'a str>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let piece = self.table.pieces.get(self.piece)?;
-            if let Some(&(start, end)) = piece.columns[self.index].get(self.row) {
-                self.row += 1;
-                let text = &self.table.texts[piece.block];
-                return Some((start != end).then(|| &text[start as usize..end as usize]));
+            if let Some(&(start, end)) = self.ranges.next() {
+                self.left -= 1;
+                return Some((start != end).then(|| &self.text[start as usize..end as usize]));
             }
-            self.piece += 1;
-            self.row = 0;
+            let piece = self.pieces.next()?;
+            self.ranges = piece.columns[self.index].iter();
+            self.text = &self.texts[piece.block];
         }
     }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
 }
+
+impl ExactSizeIterator for TextValues<'_> {}
 
 /// A block of whole lines split between threads: per piece, its rows and, per wanted
 /// column, its values' ranges in the block.

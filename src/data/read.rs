@@ -346,10 +346,18 @@ pub enum TextIter<'a> {
 impl<'a> Iterator for TextIter<'a> {
     type Item = Option<&'a str>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             TextIter::Polars(values) => values.next(),
             TextIter::Plain(values) => values.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            TextIter::Polars(values) => values.size_hint(),
+            TextIter::Plain(values) => values.size_hint(),
         }
     }
 }
