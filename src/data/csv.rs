@@ -76,7 +76,7 @@ impl PlainCsv {
     /// The named columns as text, empty values as nulls, in the order of `names`.
     /// `Ok(None)` when the file turns out not to be plain, or has no rows (polars decides
     /// what an empty file means), or a name is not a column or is asked for twice.
-    pub fn read(self, names: &[String]) -> std::io::Result<Option<TextTable>> {
+    pub fn read(self, names: &[String]) -> std::io::Result<Option<PlainTable>> {
         self.read_by_blocks(names, BLOCK_BYTES)
     }
 
@@ -84,7 +84,7 @@ impl PlainCsv {
         mut self,
         names: &[String],
         block_bytes: usize,
-    ) -> std::io::Result<Option<TextTable>> {
+    ) -> std::io::Result<Option<PlainTable>> {
         let mut slot_of_field = vec![None; self.header.len()];
         for (slot, name) in names.iter().enumerate() {
             // A name that is not a column, or is asked for twice, is polars' to judge.
@@ -94,7 +94,7 @@ impl PlainCsv {
             }
         }
         self.file.seek(SeekFrom::Start(self.body_start))?;
-        let mut table = TextTable {
+        let mut table = PlainTable {
             names: names.to_vec(),
             rows: 0,
             texts: Vec::new(),
@@ -150,7 +150,7 @@ impl PlainCsv {
 
 /// The wanted columns of a plain CSV file: the file's whole lines, a block at a time, and
 /// where each wanted value lies in them. Values are not copied out of the file's text.
-pub struct TextTable {
+pub struct PlainTable {
     names: Vec<String>,
     rows: usize,
     /// The blocks of whole lines, in file order.
@@ -169,7 +169,7 @@ struct Piece {
     columns: Vec<Ranges>,
 }
 
-impl TextTable {
+impl PlainTable {
     /// The columns' names, in the order asked for.
     pub fn names(&self) -> &[String] {
         &self.names
@@ -180,27 +180,27 @@ impl TextTable {
     }
 
     /// The `index`th column asked for.
-    pub fn column(&self, index: usize) -> TextColumn<'_> {
+    pub fn column(&self, index: usize) -> PlainColumn<'_> {
         assert!(index < self.names.len(), "column {index} was not read");
-        TextColumn { table: self, index }
+        PlainColumn { table: self, index }
     }
 }
 
-/// One column of a [`TextTable`].
+/// One column of a [`PlainTable`].
 #[derive(Clone, Copy)]
-pub struct TextColumn<'a> {
-    table: &'a TextTable,
+pub struct PlainColumn<'a> {
+    table: &'a PlainTable,
     index: usize,
 }
 
-impl<'a> TextColumn<'a> {
+impl<'a> PlainColumn<'a> {
     pub fn len(&self) -> usize {
         self.table.rows
     }
 
     /// The values in row order, `None` for an empty one.
-    pub fn iter(&self) -> TextValues<'a> {
-        TextValues {
+    pub fn iter(&self) -> PlainValues<'a> {
+        PlainValues {
             pieces: self.table.pieces.iter(),
             texts: &self.table.texts,
             index: self.index,
@@ -220,8 +220,8 @@ impl<'a> TextColumn<'a> {
     }
 }
 
-/// The values of a [`TextColumn`].
-pub struct TextValues<'a> {
+/// The values of a [`PlainColumn`].
+pub struct PlainValues<'a> {
     pieces: std::slice::Iter<'a, Piece>,
     texts: &'a [String],
     index: usize,
@@ -231,7 +231,7 @@ pub struct TextValues<'a> {
     left: usize,
 }
 
-impl<'a> Iterator for TextValues<'a> {
+impl<'a> Iterator for PlainValues<'a> {
     type Item = Option<&'a str>;
 
     #[inline]
@@ -252,7 +252,7 @@ impl<'a> Iterator for TextValues<'a> {
     }
 }
 
-impl ExactSizeIterator for TextValues<'_> {}
+impl ExactSizeIterator for PlainValues<'_> {}
 
 /// A block of whole lines split between threads: per piece, its rows and, per wanted
 /// column, its values' ranges in the block.
@@ -351,8 +351,8 @@ mod tests {
             .collect()
     }
 
-    fn plain_values(table: TextTable) -> Vec<(String, Vec<Option<String>>)> {
-        read_values(&Columns::Text(table))
+    fn plain_values(table: PlainTable) -> Vec<(String, Vec<Option<String>>)> {
+        read_values(&Columns::Plain(table))
     }
 
     fn values(frame: &DataFrame) -> Vec<(String, Vec<Option<String>>)> {

@@ -1,6 +1,6 @@
 //! Finding a table's files in the data directory and reading them (a plain CSV file with
 //! our own splitter in `csv.rs`, anything else with polars' lazy scanners, which give the
-//! same frame), then turning polars columns into plain typed vectors. CSV is read with
+//! same values), then turning the columns read into plain typed vectors. CSV is read with
 //! every column as text so that a bad value can be quoted back to the user exactly;
 //! Parquet columns keep their types (date, timestamp, number or text all work).
 
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::csv::{PlainCsv, TextColumn, TextTable, TextValues};
+use super::csv::{PlainColumn, PlainCsv, PlainTable, PlainValues};
 use super::problem::{Problem, ProblemKind, Tally};
 use crate::dates;
 use crate::schema::Table;
@@ -185,7 +185,7 @@ impl<'a> Source<'a> {
     pub fn read_columns(self, names: &[String]) -> PolarsResult<Columns> {
         let lf = match self {
             Source::Plain(part, plain) => match plain.read(names)? {
-                Some(table) => return Ok(Columns::Text(table)),
+                Some(table) => return Ok(Columns::Plain(table)),
                 None => scan(part)?,
             },
             Source::Lazy(lf) => *lf,
@@ -199,14 +199,14 @@ impl<'a> Source<'a> {
 /// file's text.
 pub enum Columns {
     Frame(DataFrame),
-    Text(TextTable),
+    Plain(PlainTable),
 }
 
 impl Columns {
     pub fn height(&self) -> usize {
         match self {
             Columns::Frame(frame) => frame.height(),
-            Columns::Text(table) => table.height(),
+            Columns::Plain(table) => table.height(),
         }
     }
 
@@ -217,7 +217,7 @@ impl Columns {
                 .into_iter()
                 .map(|n| n.as_str())
                 .collect(),
-            Columns::Text(table) => table.names().iter().map(String::as_str).collect(),
+            Columns::Plain(table) => table.names().iter().map(String::as_str).collect(),
         }
     }
 
@@ -225,19 +225,22 @@ impl Columns {
     pub fn column(&self, name: &str) -> Option<ColumnRef<'_>> {
         match self {
             Columns::Frame(frame) => frame.column(name).ok().map(ColumnRef::Polars),
-            Columns::Text(table) => {
+            Columns::Plain(table) => {
                 let index = table.names().iter().position(|n| n == name)?;
-                Some(ColumnRef::Text(table.column(index)))
+                Some(ColumnRef::Plain(table.column(index)))
             }
         }
     }
 
     /// The columns, in order.
     pub fn iter(&self) -> impl Iterator<Item = ColumnRef<'_>> {
-        let n = self.names().len();
-        (0..n).map(move |i| match self {
+        let width = match self {
+            Columns::Frame(frame) => frame.width(),
+            Columns::Plain(table) => table.names().len(),
+        };
+        (0..width).map(move |i| match self {
             Columns::Frame(frame) => ColumnRef::Polars(&frame.columns()[i]),
-            Columns::Text(table) => ColumnRef::Text(table.column(i)),
+            Columns::Plain(table) => ColumnRef::Plain(table.column(i)),
         })
     }
 }
@@ -246,14 +249,14 @@ impl Columns {
 #[derive(Clone, Copy)]
 pub enum ColumnRef<'a> {
     Polars(&'a Column),
-    Text(TextColumn<'a>),
+    Plain(PlainColumn<'a>),
 }
 
 impl ColumnRef<'_> {
     pub fn null_count(&self) -> usize {
         match self {
             ColumnRef::Polars(column) => column.null_count(),
-            ColumnRef::Text(column) => column.null_count(),
+            ColumnRef::Plain(column) => column.null_count(),
         }
     }
 
@@ -261,7 +264,7 @@ impl ColumnRef<'_> {
     pub fn nulls(&self) -> Vec<bool> {
         match self {
             ColumnRef::Polars(column) => column.is_null().iter().map(|n| n == Some(true)).collect(),
-            ColumnRef::Text(column) => column.iter().map(|v| v.is_none()).collect(),
+            ColumnRef::Plain(column) => column.iter().map(|v| v.is_none()).collect(),
         }
     }
 }
@@ -318,7 +321,7 @@ impl Origin<'_> {
 /// A column's values as text (numbers in their decimal form); nulls stay null.
 pub enum Texts<'a> {
     Polars(StringChunked),
-    Plain(TextColumn<'a>),
+    Plain(PlainColumn<'a>),
 }
 
 impl<'a> Texts<'a> {
@@ -340,7 +343,7 @@ impl<'a> Texts<'a> {
 /// The values of [`Texts`].
 pub enum TextIter<'a> {
     Polars(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
-    Plain(TextValues<'a>),
+    Plain(PlainValues<'a>),
 }
 
 impl<'a> Iterator for TextIter<'a> {
@@ -365,7 +368,7 @@ impl<'a> Iterator for TextIter<'a> {
 /// The column as text (numbers as their decimal form); nulls stay null.
 pub fn texts<'a>(column: ColumnRef<'a>) -> PolarsResult<Texts<'a>> {
     match column {
-        ColumnRef::Text(column) => Ok(Texts::Plain(column)),
+        ColumnRef::Plain(column) => Ok(Texts::Plain(column)),
         ColumnRef::Polars(column) => match column.dtype() {
             DataType::String => Ok(Texts::Polars(column.str()?.clone())),
             _ => Ok(Texts::Polars(
