@@ -355,27 +355,18 @@ mod tests {
         read_values(&Columns::Plain(table))
     }
 
-    fn values(frame: &DataFrame) -> Vec<(String, Vec<Option<String>>)> {
-        frame
-            .columns()
-            .iter()
-            .map(|c| {
-                assert_eq!(c.dtype(), &DataType::String, "{}", c.name());
-                let text = c.str().unwrap();
-                let values = text.iter().map(|v| v.map(str::to_string)).collect();
-                (c.name().to_string(), values)
-            })
-            .collect()
-    }
-
     fn names(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()
     }
 
-    /// Polars' own frame of the named columns: the reference.
+    /// Polars' own frame of the named columns, all text: the reference.
     fn by_polars(part: &Part, wanted: &[String]) -> Vec<(String, Vec<Option<String>>)> {
         let exprs: Vec<Expr> = wanted.iter().map(|n| col(n.as_str())).collect();
-        values(&scan(part).unwrap().select(exprs).collect().unwrap())
+        let frame = scan(part).unwrap().select(exprs).collect().unwrap();
+        for c in frame.columns() {
+            assert_eq!(c.dtype(), &DataType::String, "{}", c.name());
+        }
+        read_values(&Columns::Frame(frame))
     }
 
     fn file(text: &[u8]) -> (tempfile::TempDir, Part) {
