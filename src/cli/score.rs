@@ -133,7 +133,7 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
                 100.0 * r.probability,
                 r.tier,
                 r.value_at_risk,
-                r.reasons.join("; ")
+                r.reasons
             );
         }
     }

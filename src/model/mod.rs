@@ -251,22 +251,20 @@ impl Learner {
     }
 
     /// How much each matrix column pushes this row's risk up (positive) or down, as
-    /// (column, amount) pairs. The linear model measures against `reference` (the scored
-    /// population's mean row) in log-odds; trees sum the change in probability along the
-    /// row's decision path.
-    pub fn contributions(
-        &self,
-        x: ArrayView1<f64>,
-        reference: ArrayView1<f64>,
-    ) -> Vec<(usize, f64)> {
+    /// (column, amount) pairs, written over `out` (reused from row to row). The linear
+    /// model measures against `reference` (the scored population's mean row) in log-odds;
+    /// trees sum the change in probability along the row's decision path.
+    pub fn contributions<'a>(
+        &'a self,
+        x: ArrayView1<'a, f64>,
+        reference: ArrayView1<'a, f64>,
+        out: &mut Vec<(usize, f64)>,
+    ) {
+        out.clear();
         match self {
-            Learner::Logistic(m) => m
-                .contributions(x, reference)
-                .into_iter()
-                .enumerate()
-                .collect(),
-            Learner::Tree(m) => m.path_contributions(x),
-            Learner::Forest(m) => m.path_contributions(x),
+            Learner::Logistic(m) => out.extend(m.contributions(x, reference).enumerate()),
+            Learner::Tree(m) => out.extend(m.path_contributions(x)),
+            Learner::Forest(m) => out.extend(m.path_contributions(x)),
         }
     }
 }

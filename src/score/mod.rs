@@ -49,7 +49,9 @@ pub struct AtRiskRow {
     pub customer: u32,
     pub probability: f64,
     pub tier: &'static str,
-    pub reasons: Vec<String>,
+    /// Why the customer is at risk: up to [`reasons::TOP_REASONS`] reasons, strongest
+    /// first, separated by [`reasons::SEPARATOR`] (the list's `top_reasons` cell).
+    pub reasons: String,
     pub expected_revenue: f64,
     pub value_at_risk: f64,
 }
@@ -257,39 +259,39 @@ impl Ranking<'_> {
     fn explain(&self, slice: &[Scored]) -> Vec<AtRiskRow> {
         let picked: Vec<usize> = slice.iter().map(|r| r.row).collect();
         let sub = self.frame.select(&picked);
-        let x = self
-            .artifact
-            .model
-            .matrix
-            .transform_rows(&sub, 0..sub.n_rows());
-        let median = |name: &str| numeric_index(name).map_or(f64::NAN, |i| self.medians[i]);
+        let model = &self.artifact.model;
+        let x = model.matrix.transform_rows(&sub, 0..sub.n_rows());
+        // Scratch space, reused from row to row: a row allocates only its reasons' text.
+        let mut contributions = Vec::new();
+        let mut sums = Vec::new();
+        let mut values = Vec::with_capacity(sub.numeric.len());
         slice
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let contributions = self
-                    .artifact
-                    .model
+                model
                     .learner
-                    .contributions(x.row(i), self.reference.view());
-                let values: Vec<f64> = sub.numeric.iter().map(|col| col[i]).collect();
+                    .contributions(x.row(i), self.reference.view(), &mut contributions);
+                values.clear();
+                values.extend(sub.numeric.iter().map(|col| col[i]));
                 let customer = reasons::Customer {
                     numeric: &values,
                     segment: sub.segment.get(i),
                     region: sub.region.get(i),
                 };
-                let reasons = self
-                    .reason_keys
-                    .rank(&contributions)
-                    .into_iter()
-                    .map(|key| reasons::phrase(key, &customer, &median))
-                    .collect();
+                let mut text = String::with_capacity(REASONS_CAPACITY);
+                for (k, reason) in self.reason_keys.rank(&contributions, &mut sums).enumerate() {
+                    if k > 0 {
+                        text.push_str(reasons::SEPARATOR);
+                    }
+                    reasons::phrase_into(&mut text, reason, &customer, &self.medians);
+                }
                 AtRiskRow {
                     row: r.row,
                     customer: sub.customer[i],
                     probability: r.probability,
                     tier: self.artifact.risk_tiers.tier(r.probability),
-                    reasons,
+                    reasons: text,
                     expected_revenue: r.expected_revenue,
                     value_at_risk: r.probability * r.expected_revenue,
                 }
@@ -297,6 +299,9 @@ impl Ranking<'_> {
             .collect()
     }
 }
+
+/// Bytes reserved for a row's reasons: three phrases fit without growing the text.
+const REASONS_CAPACITY: usize = 192;
 
 #[cfg(test)]
 mod tests;

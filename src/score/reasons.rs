@@ -27,26 +27,51 @@ pub fn reason_key(column: &str) -> String {
     }
 }
 
-/// One customer's values, for phrasing: numeric features by name (NaN = unknown) and
-/// the categorical levels.
+/// One customer's values, for phrasing: numeric features in the order of
+/// [`NUMERIC`](crate::schema::features::NUMERIC) (NaN = unknown) and the categorical
+/// levels.
 pub struct Customer<'a> {
     pub numeric: &'a [f64],
     pub segment: Option<&'a str>,
     pub region: Option<&'a str>,
 }
 
-impl Customer<'_> {
-    fn get(&self, name: &str) -> f64 {
-        numeric_index(name).map_or(f64::NAN, |i| self.numeric[i])
+/// The position of a numeric feature named in this file, found when compiling (a name
+/// that is not a numeric feature does not compile).
+macro_rules! feature {
+    ($name:literal) => {
+        const {
+            match numeric_index($name) {
+                Some(i) => i,
+                None => panic!("not a numeric feature"),
+            }
+        }
+    };
+}
+
+/// A reason: its key, and the numeric feature of the same name (looked up once per model,
+/// not once per customer).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reason {
+    pub key: String,
+    feature: Option<usize>,
+}
+
+impl Reason {
+    pub fn new(key: &str) -> Reason {
+        Reason {
+            key: key.to_string(),
+            feature: numeric_index(key),
+        }
     }
 }
 
 /// The reason of each matrix column, worked out once per model rather than once per
 /// customer.
 pub struct ReasonKeys {
-    /// Distinct reason keys, sorted by name.
-    keys: Vec<String>,
-    /// For each matrix column, its key's index in `keys`.
+    /// Distinct reasons, sorted by key.
+    reasons: Vec<Reason>,
+    /// For each matrix column, its reason's index in `reasons`.
     of_column: Vec<usize>,
 }
 
@@ -60,141 +85,186 @@ impl ReasonKeys {
             .iter()
             .map(|k| keys.binary_search(k).expect("a key of its own column"))
             .collect();
-        ReasonKeys { keys, of_column }
+        ReasonKeys {
+            reasons: keys.iter().map(|k| Reason::new(k)).collect(),
+            of_column,
+        }
     }
 
     /// Ranks the reasons of one customer: contributions per matrix column in, the
-    /// `TOP_REASONS` strongest positive reason keys out (ties broken by name).
-    pub fn rank(&self, contributions: &[(usize, f64)]) -> Vec<&str> {
-        let mut sums = vec![0.0; self.keys.len()];
+    /// `TOP_REASONS` strongest positive reasons out, strongest first (ties broken by key).
+    /// `sums` is scratch space, reused from customer to customer.
+    pub fn rank<'k>(
+        &'k self,
+        contributions: &[(usize, f64)],
+        sums: &mut Vec<f64>,
+    ) -> impl Iterator<Item = &'k Reason> {
+        sums.clear();
+        sums.resize(self.reasons.len(), 0.0);
         for &(column, value) in contributions {
             sums[self.of_column[column]] += value;
         }
-        // Keys are sorted, so ordering by index breaks ties by name.
-        let mut positive: Vec<(usize, f64)> = sums
-            .into_iter()
-            .enumerate()
-            .filter(|(_, v)| *v > 0.0)
-            .collect();
-        positive.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        positive
-            .into_iter()
-            .take(TOP_REASONS)
-            .map(|(k, _)| self.keys[k].as_str())
-            .collect()
+        // Reasons are visited in key order and a later one moves ahead only of weaker
+        // ones, so equal sums stay in key order.
+        let mut top: [Option<(usize, f64)>; TOP_REASONS] = [None; TOP_REASONS];
+        for (k, &v) in sums.iter().enumerate().filter(|(_, v)| **v > 0.0) {
+            if let Some(at) = top.iter().position(|t| t.is_none_or(|(_, w)| w < v)) {
+                top[at..].rotate_right(1);
+                top[at] = Some((k, v));
+            }
+        }
+        top.into_iter().flatten().map(|(k, _)| &self.reasons[k])
     }
 }
 
 /// A value as the reasons quote it: whole numbers without decimals, others to one.
-fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        // Integer formatting is many times faster than `{:.0}`, and prints the same.
-        if v == 0.0 {
-            return format!("{v:.0}");
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        if v.fract() == 0.0 && v.abs() < 1e15 && v != 0.0 {
+            // Integer formatting is many times faster than `{:.0}`, and prints the same.
+            write!(f, "{}", v as i64)
+        } else if v == 0.0 {
+            // `{:.0}` keeps the sign of -0.
+            write!(f, "{v:.0}")
+        } else {
+            write!(f, "{v:.1}")
         }
-        (v as i64).to_string()
-    } else {
-        format!("{v:.1}")
     }
 }
 
-fn plural(n: f64, one: &str, many: &str) -> String {
-    if n == 1.0 {
-        format!("1 {one}")
-    } else {
-        format!("{} {many}", num(n))
+/// `1 order`, `3 orders`.
+struct Plural<'a>(f64, &'a str, &'a str);
+
+impl std::fmt::Display for Plural<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Plural(n, one, _) if *n == 1.0 => write!(f, "1 {one}"),
+            Plural(n, _, many) => write!(f, "{} {many}", Num(*n)),
+        }
     }
 }
 
-/// The words for reason `key` of `customer`; `median` gives the population's median of a
-/// numeric feature.
-pub fn phrase(key: &str, c: &Customer, median: &dyn Fn(&str) -> f64) -> String {
-    let v = |name: &str| c.get(name);
-    let med = |name: &str| num(median(name));
-    match key {
-        "recency_days" => format!(
+/// The words for `reason` of customer `c`; `medians` are the population's medians of
+/// the numeric features.
+pub fn phrase(reason: &Reason, c: &Customer, medians: &[f64]) -> String {
+    let mut out = String::new();
+    phrase_into(&mut out, reason, c, medians);
+    out
+}
+
+/// [`phrase`], appended to `out`.
+pub fn phrase_into(out: &mut String, reason: &Reason, c: &Customer, medians: &[f64]) {
+    use std::fmt::Write;
+    let key = reason.key.as_str();
+    let nan = f64::NAN;
+    // The customer's own value and the median of the feature the reason is named after.
+    let (own, median) = reason
+        .feature
+        .map_or((nan, nan), |j| (c.numeric[j], medians[j]));
+    let at = |j: usize| c.numeric[j];
+    // Writing to a String cannot fail.
+    let _ = match key {
+        "recency_days" => write!(
+            out,
             "no order in {} days (active customers: median {})",
-            num(v("recency_days")),
-            med("recency_days")
+            Num(own),
+            Num(median)
         ),
-        "tenure_days" => format!("customer for only {} days", num(v("tenure_days"))),
+        "tenure_days" => write!(out, "customer for only {} days", Num(own)),
         "orders_30d" | "orders_90d" | "orders_365d" => {
             let days = key.trim_start_matches("orders_").trim_end_matches('d');
-            format!(
+            write!(
+                out,
                 "{} in the last {days} days (median {})",
-                plural(v(key), "order", "orders"),
-                med(key)
+                Plural(own, "order", "orders"),
+                Num(median)
             )
         }
         "order_trend" => {
-            let (now, before) = (v("orders_90d"), v("orders_prev_90d"));
+            let now = at(feature!("orders_90d"));
+            let before = at(feature!("orders_prev_90d"));
             if before > 0.0 && now < before {
-                format!(
+                write!(
+                    out,
                     "order count down {:.0}% vs previous quarter ({} vs {})",
                     100.0 * (before - now) / before,
-                    num(now),
-                    num(before)
+                    Num(now),
+                    Num(before)
                 )
             } else {
-                format!(
+                write!(
+                    out,
                     "{} this quarter vs {} the quarter before",
-                    num(now),
-                    num(before)
+                    Num(now),
+                    Num(before)
                 )
             }
         }
         "spend_90d" | "spend_365d" => {
             let days = key.trim_start_matches("spend_").trim_end_matches('d');
-            format!(
-                "spent {:.2} in the last {days} days (median {:.2})",
-                v(key),
-                median(key)
+            write!(
+                out,
+                "spent {own:.2} in the last {days} days (median {median:.2})"
             )
         }
-        "avg_order_value_365d" => {
-            format!("average order {:.2} (median {:.2})", v(key), median(key))
-        }
-        "mean_days_between_orders" if v(key).is_nan() => "only one order so far".to_string(),
-        "mean_days_between_orders" => format!(
+        "avg_order_value_365d" => write!(out, "average order {own:.2} (median {median:.2})"),
+        "mean_days_between_orders" if own.is_nan() => write!(out, "only one order so far"),
+        "mean_days_between_orders" => write!(
+            out,
             "orders every {} days on average (median {})",
-            num(v(key)),
-            med(key)
+            Num(own),
+            Num(median)
         ),
         "tickets_30d" | "tickets_90d" => {
             let days = key.trim_start_matches("tickets_").trim_end_matches('d');
-            format!(
+            write!(
+                out,
                 "{} in the last {days} days",
-                plural(v(key), "support ticket", "support tickets")
+                Plural(own, "support ticket", "support tickets")
             )
         }
-        "open_tickets" => plural(v(key), "open support ticket", "open support tickets"),
-        "urgent_tickets_90d" => format!(
+        "open_tickets" => write!(
+            out,
+            "{}",
+            Plural(own, "open support ticket", "open support tickets")
+        ),
+        "urgent_tickets_90d" => write!(
+            out,
             "{} in the last 90 days",
-            plural(v(key), "urgent ticket", "urgent tickets")
+            Plural(own, "urgent ticket", "urgent tickets")
         ),
-        "mean_resolution_hours_365d" if v(key).is_nan() => {
-            "no resolved ticket in the last year".to_string()
+        "mean_resolution_hours_365d" if own.is_nan() => {
+            write!(out, "no resolved ticket in the last year")
         }
-        "mean_resolution_hours_365d" => format!(
+        "mean_resolution_hours_365d" => write!(
+            out,
             "tickets took {} hours to resolve on average (median {})",
-            num(v(key)),
-            med(key)
+            Num(own),
+            Num(median)
         ),
-        "csat_last" if v(key).is_nan() => "never answered a CSAT survey".to_string(),
-        "csat_last" => format!("last CSAT {}/10", num(v(key))),
-        "csat_mean_365d" if v(key).is_nan() => "no CSAT answer in the last year".to_string(),
-        "csat_mean_365d" => format!("average CSAT {}/10 over the last year", num(v(key))),
-        "nps" if v("nps_last").is_nan() => "never answered an NPS survey".to_string(),
-        "nps" if v("nps_detractor") == 1.0 => {
-            format!("NPS detractor (last score {}/10)", num(v("nps_last")))
+        "csat_last" if own.is_nan() => write!(out, "never answered a CSAT survey"),
+        "csat_last" => write!(out, "last CSAT {}/10", Num(own)),
+        "csat_mean_365d" if own.is_nan() => write!(out, "no CSAT answer in the last year"),
+        "csat_mean_365d" => write!(out, "average CSAT {}/10 over the last year", Num(own)),
+        "nps" => {
+            let last = at(feature!("nps_last"));
+            if last.is_nan() {
+                write!(out, "never answered an NPS survey")
+            } else if at(feature!("nps_detractor")) == 1.0 {
+                write!(out, "NPS detractor (last score {}/10)", Num(last))
+            } else {
+                write!(out, "last NPS {}/10", Num(last))
+            }
         }
-        "nps" => format!("last NPS {}/10", num(v("nps_last"))),
-        "days_since_last_survey" if v(key).is_nan() => "never answered a survey".to_string(),
-        "days_since_last_survey" => format!("no survey answer in {} days", num(v(key))),
-        "segment" => format!("segment {}", c.segment.unwrap_or(OTHER_LEVEL)),
-        "region" => format!("region {}", c.region.unwrap_or(OTHER_LEVEL)),
-        other => other.to_string(),
-    }
+        "days_since_last_survey" if own.is_nan() => write!(out, "never answered a survey"),
+        "days_since_last_survey" => write!(out, "no survey answer in {} days", Num(own)),
+        "segment" => write!(out, "segment {}", c.segment.unwrap_or(OTHER_LEVEL)),
+        "region" => write!(out, "region {}", c.region.unwrap_or(OTHER_LEVEL)),
+        other => write!(out, "{other}"),
+    };
 }
 
 #[cfg(test)]
@@ -239,16 +309,28 @@ mod tests {
             (6, 0.05),
         ];
         let keys = ReasonKeys::new(&columns);
+        let mut sums = Vec::new();
+        let mut rank = |contributions: &[(usize, f64)]| -> Vec<String> {
+            keys.rank(contributions, &mut sums)
+                .map(|r| r.key.clone())
+                .collect()
+        };
         assert_eq!(
-            keys.rank(&contributions),
+            rank(&contributions),
             ["recency_days", "nps", "open_tickets"]
         );
         // Ties are broken by name, so the order never depends on the input order.
         assert_eq!(
-            keys.rank(&[(1, 0.2), (0, 0.2)]),
+            rank(&[(1, 0.2), (0, 0.2)]),
             ["open_tickets", "recency_days"]
         );
-        assert!(keys.rank(&[(0, -1.0)]).is_empty());
+        // Only the strongest three; a tie at the cut keeps the first by name.
+        assert_eq!(
+            rank(&[(6, 0.1), (0, 0.3), (2, 0.1), (1, 0.1), (4, 0.4)]),
+            ["nps", "recency_days", "csat_last"]
+        );
+        assert!(rank(&[(0, -1.0)]).is_empty());
+        assert!(rank(&[(0, 0.0)]).is_empty());
     }
 
     #[test]
@@ -260,10 +342,12 @@ mod tests {
             -999_999_999_999_999.0,
         ]);
         for v in wholes {
-            assert_eq!(num(v), format!("{v:.0}"), "{v}");
+            assert_eq!(Num(v).to_string(), format!("{v:.0}"), "{v}");
         }
-        assert_eq!(num(50.25), "50.2");
-        assert_eq!(num(1e15), "1000000000000000.0");
+        assert_eq!(Num(50.25).to_string(), "50.2");
+        assert_eq!(Num(1e15).to_string(), "1000000000000000.0");
+        assert_eq!(Num(-0.0).to_string(), "-0");
+        assert_eq!(Num(f64::NAN).to_string(), "NaN");
     }
 
     #[test]
@@ -284,12 +368,10 @@ mod tests {
             segment: Some("smb"),
             region: None,
         };
-        let median = |name: &str| match name {
-            "recency_days" => 21.0,
-            "mean_resolution_hours_365d" => 12.0,
-            _ => 0.0,
-        };
-        let say = |key: &str| phrase(key, &c, &median);
+        let mut medians = vec![0.0; NUMERIC.len()];
+        medians[numeric_index("recency_days").unwrap()] = 21.0;
+        medians[numeric_index("mean_resolution_hours_365d").unwrap()] = 12.0;
+        let say = |key: &str| phrase(&Reason::new(key), &c, &medians);
         assert_eq!(
             say("recency_days"),
             "no order in 142 days (active customers: median 21)"

@@ -5,7 +5,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::{reasons::SEPARATOR, AtRiskRow, Ranking};
+use super::{AtRiskRow, Ranking};
 use crate::data::{Customers, TextColumn};
 use crate::io::{push_cell, Cell};
 use crate::schema::features::{FRACTIONAL, KEY, KEY_INDEX, REGION, SEGMENT};
@@ -72,7 +72,7 @@ fn cells(
     put(Cell::Text(Some(&customers.ids[row.customer as usize])));
     put(Cell::Float(Some(round(row.probability, 4))));
     put(Cell::Text(Some(row.tier)));
-    put(Cell::Text(Some(&row.reasons.join(SEPARATOR))));
+    put(Cell::Text(Some(&row.reasons)));
     put(Cell::Float(Some(round(row.value_at_risk, 2))));
     for (name, j) in KEY.into_iter().zip(KEY_INDEX) {
         let value = Some(frame.numeric[j][row.row]).filter(|v| !v.is_nan());

@@ -469,7 +469,11 @@ impl Logistic {
     ///
     /// # Panics
     /// If `x` or `reference` does not have [`Self::n_features`] values.
-    pub fn contributions(&self, x: ArrayView1<f64>, reference: ArrayView1<f64>) -> Vec<f64> {
+    pub fn contributions<'a>(
+        &'a self,
+        x: ArrayView1<'a, f64>,
+        reference: ArrayView1<'a, f64>,
+    ) -> impl ExactSizeIterator<Item = f64> + 'a {
         let n = self.n_features();
         assert!(
             x.len() == n && reference.len() == n,
@@ -477,11 +481,10 @@ impl Logistic {
             x.len(),
             reference.len()
         );
-        x.iter()
+        x.into_iter()
             .zip(reference)
             .zip(self.coefficients.iter().zip(&self.stds))
             .map(|((v, r), (b, s))| b * (v - r) / s)
-            .collect()
     }
 }
 

@@ -324,7 +324,7 @@ fn contributions_add_up_to_the_change_in_log_odds() {
     let reference = Array1::from(model.means().to_vec());
     for row_idx in [0, 1, 17, 2_999] {
         let row = x.row(row_idx);
-        let contributions = model.contributions(row, reference.view());
+        let contributions: Vec<f64> = model.contributions(row, reference.view()).collect();
         assert_eq!(contributions.len(), 3);
         let expected = logit(model.predict(row)) - logit(model.predict(reference.view()));
         let sum: f64 = contributions.iter().sum();
@@ -334,7 +334,9 @@ fn contributions_add_up_to_the_change_in_log_odds() {
     // Raising only feature 0 (positive coefficient) gives one positive contribution.
     let mut risky = reference.clone();
     risky[0] += 2.0;
-    let c = model.contributions(risky.view(), reference.view());
+    let c: Vec<f64> = model
+        .contributions(risky.view(), reference.view())
+        .collect();
     assert!(c[0] > 0.0 && c[1] == 0.0 && c[2] == 0.0, "{c:?}");
 }
 
