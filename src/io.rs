@@ -261,10 +261,10 @@ pub fn push_cell(line: &mut Vec<u8>, cell: Cell<'_>) {
         Cell::Int(Some(v)) => line.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
         Cell::Float(Some(v)) => line.extend_from_slice(zmij::Buffer::new().format(v).as_bytes()),
         Cell::Text(Some(text)) => {
-            let quoted = text.is_empty()
-                || text
-                    .bytes()
-                    .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+            let bytes = text.as_bytes();
+            let quoted = bytes.is_empty()
+                || memchr::memchr3(b',', b'"', b'\n', bytes).is_some()
+                || memchr::memchr(b'\r', bytes).is_some();
             if !quoted {
                 line.extend_from_slice(text.as_bytes());
                 return;
