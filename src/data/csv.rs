@@ -76,30 +76,132 @@ impl PlainCsv {
     /// The named columns as text, empty values as nulls, in the order of `names`.
     /// `Ok(None)` when the file turns out not to be plain, or has no rows (polars decides
     /// what an empty file means), or a name is not a column or is asked for twice.
-    pub fn read(self, names: &[String]) -> std::io::Result<Option<PlainTable>> {
+    pub fn read(mut self, names: &[String]) -> std::io::Result<Option<PlainTable>> {
         self.read_by_blocks(names, BLOCK_BYTES)
     }
 
     fn read_by_blocks(
-        mut self,
+        &mut self,
         names: &[String],
         block_bytes: usize,
     ) -> std::io::Result<Option<PlainTable>> {
-        let mut slot_of_field = vec![None; self.header.len()];
-        for (slot, name) in names.iter().enumerate() {
-            // A name that is not a column, or is asked for twice, is polars' to judge.
-            match self.header.iter().position(|h| h == name) {
-                Some(field) if slot_of_field[field].is_none() => slot_of_field[field] = Some(slot),
-                _ => return Ok(None),
-            }
-        }
-        self.file.seek(SeekFrom::Start(self.body_start))?;
+        let Some(slot_of_field) = self.slots(names) else {
+            return Ok(None);
+        };
         let mut table = PlainTable {
             names: names.to_vec(),
             rows: 0,
             texts: Vec::new(),
             pieces: Vec::new(),
         };
+        let read = self.for_each_block(block_bytes, |text| {
+            let bytes = text.as_bytes();
+            let pieces: Vec<(usize, Vec<Ranges>)> = pieces(bytes)?
+                .into_par_iter()
+                .map(|range| {
+                    let capacity = range.len() / (8 * slot_of_field.len()).max(1);
+                    let mut columns: Vec<Ranges> = (0..names.len())
+                        .map(|_| Vec::with_capacity(capacity))
+                        .collect();
+                    let rows = split_lines(bytes, range, &slot_of_field, |fields| {
+                        for (column, &(start, end)) in columns.iter_mut().zip(fields) {
+                            // Blocks are at most u32::MAX bytes (`for_each_block`).
+                            column.push((start as u32, end as u32));
+                        }
+                        Ok(())
+                    })?;
+                    Ok((rows, columns))
+                })
+                .collect::<Result<_, NotPlain>>()?;
+            let block = table.texts.len();
+            for (rows, columns) in pieces {
+                table.rows += rows;
+                table.pieces.push(Piece { block, columns });
+            }
+            table.texts.push(text);
+            Ok(())
+        })?;
+        Ok(read.ok().filter(|()| table.rows > 0).map(|()| table))
+    }
+
+    /// Hands the named fields of every row, in the order of `names` (an empty value is an
+    /// empty string), to `row`, which folds them into a state: one state per piece of
+    /// the file (made by `start`; pieces are read in parallel), returned in file order.
+    /// Nothing of the file's text is kept. `Ok(None)` when the file turns out not to be
+    /// plain, has no rows, a name is not a column or is asked for twice, or `row` refuses
+    /// a row by answering `false`: the caller then reads the file some other way.
+    pub fn fold_rows<S: Send>(
+        &mut self,
+        names: &[String],
+        start: impl Fn() -> S + Sync,
+        row: impl Fn(&mut S, &[&str]) -> bool + Sync,
+    ) -> std::io::Result<Option<Vec<S>>> {
+        self.fold_rows_by_blocks(names, BLOCK_BYTES, start, row)
+    }
+
+    fn fold_rows_by_blocks<S: Send>(
+        &mut self,
+        names: &[String],
+        block_bytes: usize,
+        start: impl Fn() -> S + Sync,
+        row: impl Fn(&mut S, &[&str]) -> bool + Sync,
+    ) -> std::io::Result<Option<Vec<S>>> {
+        let Some(slot_of_field) = self.slots(names) else {
+            return Ok(None);
+        };
+        let mut states = Vec::new();
+        let mut rows = 0;
+        let read = self.for_each_block(block_bytes, |text| {
+            let bytes = text.as_bytes();
+            let folded: Vec<(usize, S)> = pieces(bytes)?
+                .into_par_iter()
+                .map(|range| {
+                    let mut state = start();
+                    let mut values = vec![""; names.len()];
+                    let rows = split_lines(bytes, range, &slot_of_field, |fields| {
+                        for (value, &(start, end)) in values.iter_mut().zip(fields) {
+                            *value = &text[start..end];
+                        }
+                        if row(&mut state, &values) {
+                            Ok(())
+                        } else {
+                            Err(NotPlain)
+                        }
+                    })?;
+                    Ok((rows, state))
+                })
+                .collect::<Result<_, NotPlain>>()?;
+            for (piece_rows, state) in folded {
+                rows += piece_rows;
+                states.push(state);
+            }
+            Ok(())
+        })?;
+        Ok(read.ok().filter(|()| rows > 0).map(|()| states))
+    }
+
+    /// For each field of the file, the position in `names` of the value wanted from it.
+    /// `None` when a name is not a column, or is asked for twice: polars' to judge.
+    fn slots(&self, names: &[String]) -> Option<Vec<Option<usize>>> {
+        let mut slot_of_field = vec![None; self.header.len()];
+        for (slot, name) in names.iter().enumerate() {
+            match self.header.iter().position(|h| h == name) {
+                Some(field) if slot_of_field[field].is_none() => slot_of_field[field] = Some(slot),
+                _ => return None,
+            }
+        }
+        Some(slot_of_field)
+    }
+
+    /// Reads the body a block of whole lines at a time (at most `block_bytes`, unless a
+    /// line is longer) and hands each block's text to `take`, in file order. Stops at the
+    /// first block that is not valid UTF-8, too long, or that `take` refuses.
+    fn for_each_block(
+        &mut self,
+        block_bytes: usize,
+        mut take: impl FnMut(String) -> Result<(), NotPlain>,
+    ) -> std::io::Result<Result<(), NotPlain>> {
+        self.file.seek(SeekFrom::Start(self.body_start))?;
         let mut buffer: Vec<u8> = Vec::with_capacity(block_bytes);
         let mut at_end = false;
         while !at_end {
@@ -126,25 +228,16 @@ impl PlainCsv {
             let block = std::mem::replace(&mut buffer, rest);
             // Ranges are held as u32 offsets into their block.
             if block.len() > u32::MAX as usize {
-                return Ok(None);
+                return Ok(Err(NotPlain));
             }
             let Ok(text) = String::from_utf8(block) else {
-                return Ok(None);
+                return Ok(Err(NotPlain));
             };
-            let Ok(pieces) = parse_block(&text, &slot_of_field, names.len()) else {
-                return Ok(None);
-            };
-            let block = table.texts.len();
-            for (rows, columns) in pieces {
-                table.rows += rows;
-                table.pieces.push(Piece { block, columns });
+            if let Err(not_plain) = take(text) {
+                return Ok(Err(not_plain));
             }
-            table.texts.push(text);
         }
-        if table.rows == 0 {
-            return Ok(None);
-        }
-        Ok(Some(table))
+        Ok(Ok(()))
     }
 }
 
@@ -254,14 +347,9 @@ impl<'a> Iterator for PlainValues<'a> {
 
 impl ExactSizeIterator for PlainValues<'_> {}
 
-/// A block of whole lines split between threads: per piece, its rows and, per wanted
-/// column, its values' ranges in the block.
-fn parse_block(
-    text: &str,
-    slot_of_field: &[Option<usize>],
-    wanted: usize,
-) -> Result<Vec<(usize, Vec<Ranges>)>, NotPlain> {
-    let bytes = text.as_bytes();
+/// A block of whole lines cut into one piece of whole lines per thread. A quote or a
+/// carriage return anywhere in the block means the file is not plain.
+fn pieces(bytes: &[u8]) -> Result<Vec<std::ops::Range<usize>>, NotPlain> {
     if memchr2(b'"', b'\r', bytes).is_some() {
         return Err(NotPlain);
     }
@@ -274,60 +362,58 @@ fn parse_block(
     }
     bounds.push(bytes.len());
     bounds.dedup();
-    bounds
-        .par_windows(2)
-        .map(|w| parse_lines(bytes, w[0]..w[1], slot_of_field, wanted))
-        .collect()
+    Ok(bounds.windows(2).map(|w| w[0]..w[1]).collect())
 }
 
-/// Whole lines (the last may lack its newline) of `block[range]` into the ranges of each
-/// wanted field's values.
-fn parse_lines(
+/// Splits the whole lines of `block[range]` (the last may lack its newline) at their
+/// commas and hands each line's wanted fields to `row`, as byte ranges in `block` in the
+/// order of the wanted slots. Returns the number of lines.
+fn split_lines(
     block: &[u8],
     range: std::ops::Range<usize>,
     slot_of_field: &[Option<usize>],
-    wanted: usize,
-) -> Result<(usize, Vec<Ranges>), NotPlain> {
+    mut row: impl FnMut(&[(usize, usize)]) -> Result<(), NotPlain>,
+) -> Result<usize, NotPlain> {
     let bytes = &block[range.clone()];
     let base = range.start;
     let n_fields = slot_of_field.len();
-    let capacity = bytes.len() / (8 * n_fields).max(1);
-    let mut columns: Vec<Ranges> = (0..wanted).map(|_| Vec::with_capacity(capacity)).collect();
-    let mut put = |field: usize, start: usize, end: usize| {
-        if let Some(Some(slot)) = slot_of_field.get(field) {
-            columns[*slot].push(((base + start) as u32, (base + end) as u32));
-        }
-    };
-    let mut rows = 0;
-    let mut field = 0;
-    let mut start = 0;
-    let line_end = |field: usize, start: usize, end: usize| {
-        // A blank line, or a ragged one, is left to polars.
+    let wanted = slot_of_field.iter().flatten().count();
+    let mut fields = vec![(0, 0); wanted];
+    // A blank line, or a ragged one, is left to polars.
+    let whole = |field: usize, start: usize, end: usize| {
         if field + 1 != n_fields || (field == 0 && start == end) {
             return Err(NotPlain);
         }
         Ok(())
     };
+    let mut rows = 0;
+    let mut field = 0;
+    let mut start = 0;
     for pos in memchr2_iter(b',', b'\n', bytes) {
+        if let Some(Some(slot)) = slot_of_field.get(field) {
+            fields[*slot] = (base + start, base + pos);
+        }
         if bytes[pos] == b'\n' {
-            line_end(field, start, pos)?;
-            put(field, start, pos);
-            field = 0;
+            whole(field, start, pos)?;
+            row(&fields)?;
             rows += 1;
+            field = 0;
         } else {
-            put(field, start, pos);
             field += 1;
         }
         start = pos + 1;
     }
     if start < bytes.len() {
-        line_end(field, start, bytes.len())?;
-        put(field, start, bytes.len());
+        whole(field, start, bytes.len())?;
+        if let Some(Some(slot)) = slot_of_field.get(field) {
+            fields[*slot] = (base + start, base + bytes.len());
+        }
+        row(&fields)?;
         rows += 1;
     } else if field != 0 {
         return Err(NotPlain);
     }
-    Ok((rows, columns))
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -353,6 +439,40 @@ mod tests {
 
     fn plain_values(table: PlainTable) -> Vec<(String, Vec<Option<String>>)> {
         read_values(&Columns::Plain(table))
+    }
+
+    /// The rows `fold_rows` hands over, as columns of values (empty ones as nulls), as
+    /// `read` gives them.
+    fn fold(
+        plain: &mut PlainCsv,
+        wanted: &[String],
+        block: usize,
+    ) -> Option<Vec<(String, Vec<Option<String>>)>> {
+        let pieces = plain
+            .fold_rows_by_blocks(
+                wanted,
+                block,
+                Vec::new,
+                |rows: &mut Vec<Vec<String>>, row| {
+                    rows.push(row.iter().map(|v| v.to_string()).collect());
+                    true
+                },
+            )
+            .unwrap()?;
+        let rows: Vec<Vec<String>> = pieces.into_iter().flatten().collect();
+        Some(
+            wanted
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    let values = rows
+                        .iter()
+                        .map(|row| Some(row[k].clone()).filter(|v| !v.is_empty()))
+                        .collect();
+                    (name.clone(), values)
+                })
+                .collect(),
+        )
     }
 
     fn names(names: &[&str]) -> Vec<String> {
@@ -420,13 +540,18 @@ mod tests {
         // Blocks of 16 bytes cut inside lines and hold less than one line; 1 MiB holds
         // the file.
         for block in [16, 40, 1 << 20] {
-            let plain = PlainCsv::open(&part.path).unwrap().expect("plain");
+            let mut plain = PlainCsv::open(&part.path).unwrap().expect("plain");
             assert_eq!(plain.columns(), names(&["id", "day", "note", "amount"]));
             let table = plain
                 .read_by_blocks(&wanted, block)
                 .unwrap()
                 .expect("plain");
             assert_eq!(plain_values(table), expected, "blocks of {block} bytes");
+            assert_eq!(
+                fold(&mut plain, &wanted, block),
+                Some(expected.clone()),
+                "rows folded in blocks of {block} bytes"
+            );
         }
     }
 
@@ -447,10 +572,41 @@ mod tests {
         assert_eq!(expected[0].1[4999].as_deref(), Some("v14997"));
         assert_eq!(expected[0].1[4998], None);
         for block in [100, 4096, BLOCK_BYTES] {
-            let plain = PlainCsv::open(&part.path).unwrap().unwrap();
+            let mut plain = PlainCsv::open(&part.path).unwrap().unwrap();
             let table = plain.read_by_blocks(&wanted, block).unwrap().unwrap();
             assert_eq!(plain_values(table), expected, "blocks of {block} bytes");
+            assert_eq!(
+                fold(&mut plain, &wanted, block),
+                Some(expected.clone()),
+                "rows folded in blocks of {block} bytes"
+            );
         }
+        // With several threads a block is folded in pieces, each with its own state.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let mut plain = PlainCsv::open(&part.path).unwrap().unwrap();
+        let states = pool
+            .install(|| {
+                plain.fold_rows(
+                    &wanted,
+                    || 0usize,
+                    |n, _| {
+                        *n += 1;
+                        true
+                    },
+                )
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(states.len(), 3);
+        assert_eq!(states.iter().sum::<usize>(), 5000);
+        // A refused row stops the fold: the caller reads the file another way.
+        let refused = plain
+            .fold_rows(&wanted, || (), |(), row| row[1] != "4321")
+            .unwrap();
+        assert!(refused.is_none());
     }
 
     #[test]
@@ -466,11 +622,12 @@ mod tests {
         for (why, text) in cases {
             let (_dir, part) = file(&text);
             let plain = PlainCsv::open(&part.path).unwrap();
-            if let Some(plain) = plain {
+            if let Some(mut plain) = plain {
                 assert!(
                     plain.read_by_blocks(&wanted, 8).unwrap().is_none(),
                     "{why}: not plain"
                 );
+                assert!(fold(&mut plain, &wanted, 8).is_none(), "{why}: not plain");
             }
             let mut source = Source::open(&part).unwrap();
             assert_eq!(source.column_names().unwrap(), wanted, "{why}");
@@ -492,14 +649,16 @@ mod tests {
             b"id,x\n",
         ] {
             let (_dir, part) = file(text);
-            let plain = PlainCsv::open(&part.path).unwrap().expect("plain header");
+            let mut plain = PlainCsv::open(&part.path).unwrap().expect("plain header");
+            assert!(fold(&mut plain, &wanted, 8).is_none(), "{text:?}");
             assert!(plain.read(&wanted).unwrap().is_none(), "{text:?}");
         }
         // A column asked for twice (two of our columns mapped to one of theirs), or one
         // the file does not have, is polars' to judge too.
         let (_dir, part) = file(b"id,x\nC1,1\n");
         for asked in [names(&["id", "id"]), names(&["id", "y"])] {
-            let plain = PlainCsv::open(&part.path).unwrap().expect("plain");
+            let mut plain = PlainCsv::open(&part.path).unwrap().expect("plain");
+            assert!(fold(&mut plain, &asked, 8).is_none(), "{asked:?}");
             assert!(plain.read(&asked).unwrap().is_none(), "{asked:?}");
         }
     }

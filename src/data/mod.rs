@@ -13,6 +13,7 @@
 //! column, first row and value of each.
 
 mod csv;
+mod direct;
 mod fingerprint;
 mod mapping;
 mod problem;
@@ -776,6 +777,7 @@ impl Reader<'_> {
         &mut self,
         table: Table,
         all_columns: bool,
+        direct: Option<&DirectRead<T>>,
         convert: impl Fn(&PartFrame, &mut Vec<Problem>) -> Result<T, PolarsError> + Sync,
         mut merge: impl FnMut(Converted<T>) + Send,
     ) -> bool {
@@ -854,7 +856,7 @@ impl Reader<'_> {
                 || {
                     batch
                         .par_iter()
-                        .map(|part| read_part(opts, table, part, all_columns, &convert))
+                        .map(|part| read_part(opts, table, part, all_columns, direct, &convert))
                         .collect::<Vec<_>>()
                 },
                 || {
@@ -904,6 +906,7 @@ impl Reader<'_> {
         self.read_table(
             Table::Customers,
             true,
+            None,
             |pf, problems| {
                 let (column, _) = pf.column(schema::CUSTOMER_ID).expect("required");
                 let ids: Vec<String> = read::texts(column)?
@@ -1047,9 +1050,13 @@ impl Reader<'_> {
         let mut day = Vec::new();
         let mut amount = Vec::new();
         // Each part's vectors are freed as soon as they are merged.
+        let direct = |plain: &mut csv::PlainCsv, names: &HashMap<&'static str, String>| {
+            direct::orders(plain, names, index)
+        };
         self.read_table(
             Table::Orders,
             false,
+            Some(&direct),
             |pf, problems| {
                 let mut part =
                     EventPart::start(pf, index, drop_unknown, schema::ORDER_ID, problems)?;
@@ -1100,6 +1107,7 @@ impl Reader<'_> {
         let present = self.read_table(
             Table::Tickets,
             false,
+            None,
             |pf, problems| {
                 let mut part =
                     EventPart::start(pf, index, drop_unknown, schema::TICKET_ID, problems)?;
@@ -1176,6 +1184,7 @@ impl Reader<'_> {
         let present = self.read_table(
             Table::Surveys,
             false,
+            None,
             |pf, problems| {
                 let mut dropped = 0;
                 let numbers = customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
@@ -1259,13 +1268,23 @@ impl Reader<'_> {
     }
 }
 
+/// A table's direct reader of plain CSV parts (see `direct.rs`): given the file and our
+/// column names -> the file's, the number of rows and their converted values, or `None`
+/// when the part has anything to report (the general path then reads it).
+type DirectRead<'a, T> = dyn Fn(&mut csv::PlainCsv, &HashMap<&'static str, String>) -> std::io::Result<Option<(usize, T)>>
+    + Sync
+    + 'a;
+
 /// Reads one part file: the contract's columns (all columns when `all_columns`), their
-/// null counts, the null checks, then `convert`. Runs on any thread: it only reads.
+/// null counts, the null checks, then `convert`. A plain CSV part with every column is
+/// first offered to `direct`, which reads valid rows straight into their values. Runs on
+/// any thread: it only reads.
 fn read_part<T>(
     opts: &LoadOptions,
     table: Table,
     part: &Part,
     all_columns: bool,
+    direct: Option<&DirectRead<T>>,
     convert: &impl Fn(&PartFrame, &mut Vec<Problem>) -> Result<T, PolarsError>,
 ) -> PartRead<T> {
     let mut read = PartRead {
@@ -1274,6 +1293,15 @@ fn read_part<T>(
         problems: Vec::new(),
         value: Ok(None),
     };
+    /// What reading the file gave.
+    enum Read<T> {
+        /// The columns, to check and convert, and our names -> the file's.
+        Frame(read::Columns, HashMap<&'static str, String>),
+        /// The values, read directly.
+        Direct(T),
+        /// A required column is missing (a problem is recorded): nothing to convert.
+        Incomplete,
+    }
     let frame = (|| {
         let mut source = read::Source::open(part)?;
         let present = source.column_names()?;
@@ -1300,6 +1328,15 @@ fn read_part<T>(
                 }
             }
         }
+        if let (true, Some(direct), read::Source::Plain(_, plain)) = (complete, direct, &mut source)
+        {
+            if let Some((rows, value)) = direct(plain, &names)? {
+                // Every value was there, valid, and converted.
+                read.rows = rows;
+                read.nulls = wanted.iter().map(|name| (name.clone(), 0)).collect();
+                return Ok(Read::Direct(value));
+            }
+        }
         let frame = source.read_columns(&wanted)?;
         read.rows = frame.height();
         read.nulls = frame
@@ -1308,11 +1345,18 @@ fn read_part<T>(
             .zip(frame.iter())
             .map(|(name, c)| (name.to_string(), c.null_count()))
             .collect();
-        Ok(complete.then_some((frame, names)))
+        Ok(match complete {
+            true => Read::Frame(frame, names),
+            false => Read::Incomplete,
+        })
     })();
     let (frame, names) = match frame {
-        Ok(Some(found)) => found,
-        Ok(None) => return read,
+        Ok(Read::Frame(frame, names)) => (frame, names),
+        Ok(Read::Direct(value)) => {
+            read.value = Ok(Some(value));
+            return read;
+        }
+        Ok(Read::Incomplete) => return read,
         Err(e) => {
             read.value = Err(e);
             return read;
