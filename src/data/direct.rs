@@ -59,31 +59,39 @@ struct Orders {
     range: DayRange,
 }
 
-/// What the general path's conversion gives for an orders part: the event part, the
-/// order days, the amounts.
+/// What a direct reader gives for a part.
+pub(super) struct Direct<T> {
+    pub rows: usize,
+    /// Empty values, by the file's column name (none in columns not listed).
+    pub nulls: Vec<(String, usize)>,
+    /// What the general path's conversion gives for the part.
+    pub value: T,
+}
+
+/// The file's names of our `columns`; `None` when one is not mapped.
+fn theirs(names: &HashMap<&'static str, String>, columns: &[&str]) -> Option<Vec<String>> {
+    columns
+        .iter()
+        .map(|ours| names.get(ours).cloned())
+        .collect()
+}
+
+/// The values of an orders part: the event part, the order days, the amounts.
 pub(super) type OrderValues = (EventPart, Vec<i32>, Vec<f64>);
 
-/// One orders part: its number of rows and values; `None` when a row has anything to
-/// report.
+/// One orders part, or `None` when a row has anything to report.
 pub(super) fn orders(
     plain: &mut PlainCsv,
     names: &HashMap<&'static str, String>,
     index: &CustomerIndex<'_>,
-) -> std::io::Result<Option<(usize, OrderValues)>> {
-    if !index.usable() {
-        return Ok(None);
-    }
+) -> std::io::Result<Option<Direct<OrderValues>>> {
     let columns = [
         schema::ORDER_ID,
         schema::CUSTOMER_ID,
         schema::ORDER_DATE,
         schema::AMOUNT,
     ];
-    let Some(theirs) = columns
-        .iter()
-        .map(|ours| names.get(ours).cloned())
-        .collect::<Option<Vec<String>>>()
-    else {
+    let Some(theirs) = theirs(names, &columns).filter(|_| index.usable()) else {
         return Ok(None);
     };
     let pieces = plain.fold_rows(&theirs, Orders::default, |o, row| {
@@ -123,7 +131,103 @@ pub(super) fn orders(
         day.extend(piece.day);
         amount.extend(piece.amount);
     }
-    Ok(Some((rows, (part, day, amount))))
+    Ok(Some(Direct {
+        rows,
+        nulls: Vec::new(),
+        value: (part, day, amount),
+    }))
+}
+
+/// The tickets of one piece of a part.
+#[derive(Default)]
+struct Tickets {
+    customers: Lookup,
+    numbers: Vec<Option<u32>>,
+    id_hashes: Vec<u64>,
+    created: Vec<i64>,
+    resolved: Vec<Option<i64>>,
+    priority: Vec<u8>,
+    range: DayRange,
+}
+
+/// The values of a tickets part: the event part, and the creation times, resolution
+/// times and priorities.
+pub(super) type TicketValues = (EventPart, (Vec<i64>, Vec<Option<i64>>, Vec<u8>));
+
+/// One tickets part, or `None` when a row has anything to report (an open ticket, with
+/// no resolution time, is not a problem).
+pub(super) fn tickets(
+    plain: &mut PlainCsv,
+    names: &HashMap<&'static str, String>,
+    index: &CustomerIndex<'_>,
+) -> std::io::Result<Option<Direct<TicketValues>>> {
+    let columns = [
+        schema::TICKET_ID,
+        schema::CUSTOMER_ID,
+        schema::CREATED_AT,
+        schema::PRIORITY,
+        schema::RESOLVED_AT,
+    ];
+    let Some(theirs) = theirs(names, &columns).filter(|_| index.usable()) else {
+        return Ok(None);
+    };
+    let pieces = plain.fold_rows(&theirs, Tickets::default, |t, row| {
+        let [ticket_id, customer_id, created, priority, resolved] = row else {
+            return false;
+        };
+        if ticket_id.is_empty() || customer_id.is_empty() {
+            return false;
+        }
+        let (Some(number), Some(created), Some(priority)) = (
+            t.customers.number(index, customer_id),
+            dates::parse_timestamp(created),
+            schema::PRIORITIES
+                .iter()
+                .position(|p| p.eq_ignore_ascii_case(priority.trim())),
+        ) else {
+            return false;
+        };
+        let resolved = match resolved.is_empty() {
+            true => None,
+            false => match dates::parse_timestamp(resolved) {
+                Some(r) if r >= created => Some(r),
+                _ => return false,
+            },
+        };
+        t.numbers.push(Some(number));
+        t.id_hashes.push(xxh3_64(ticket_id.as_bytes()));
+        t.range.add(dates::day_of(created));
+        t.created.push(created);
+        t.resolved.push(resolved);
+        t.priority.push(priority as u8);
+        true
+    })?;
+    let Some(pieces) = pieces else {
+        return Ok(None);
+    };
+    let rows = pieces.iter().map(|p| p.created.len()).sum();
+    let mut part = EventPart::default();
+    let (mut created, mut resolved, mut priority) = (
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+    );
+    part.numbers.reserve_exact(rows);
+    part.id_hashes.reserve_exact(rows);
+    for piece in pieces {
+        part.numbers.extend(piece.numbers);
+        part.id_hashes.extend(piece.id_hashes);
+        part.range.merge(&piece.range);
+        created.extend(piece.created);
+        resolved.extend(piece.resolved);
+        priority.extend(piece.priority);
+    }
+    let open = resolved.iter().filter(|r| r.is_none()).count();
+    Ok(Some(Direct {
+        rows,
+        nulls: vec![(theirs[4].clone(), open)],
+        value: (part, (created, resolved, priority)),
+    }))
 }
 
 #[cfg(test)]
@@ -139,39 +243,62 @@ mod tests {
         CustomerIndex::new(map, ids)
     }
 
-    type Read = Option<(usize, OrderValues)>;
-
-    fn read(text: &str, ids: &[String], threads: usize) -> Read {
+    /// Writes `text` as a part and reads it directly with `reader` on `threads` threads.
+    /// Their column names differ from ours, as a column mapping makes them.
+    fn read<T>(
+        text: &str,
+        ids: &[String],
+        threads: usize,
+        theirs: &[(&'static str, &str)],
+        reader: impl Fn(
+                &mut PlainCsv,
+                &HashMap<&'static str, String>,
+                &CustomerIndex<'_>,
+            ) -> std::io::Result<Option<Direct<T>>>
+            + Send
+            + Sync,
+    ) -> Option<Direct<T>>
+    where
+        T: Send,
+    {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("orders.csv");
+        let path = dir.path().join("part.csv");
         std::fs::write(&path, text).unwrap();
-        // Their names differ from ours, as a column mapping makes them.
-        let names: HashMap<&'static str, String> = [
-            (schema::ORDER_ID, "id"),
-            (schema::CUSTOMER_ID, "cust"),
-            (schema::ORDER_DATE, "when"),
-            (schema::AMOUNT, "value"),
-        ]
-        .into_iter()
-        .map(|(ours, theirs)| (ours, theirs.to_string()))
-        .collect();
+        let names: HashMap<&'static str, String> = theirs
+            .iter()
+            .map(|(ours, theirs)| (*ours, theirs.to_string()))
+            .collect();
         let mut plain = PlainCsv::open(&path).unwrap().expect("plain");
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| orders(&mut plain, &names, &index(ids)))
+        pool.install(|| reader(&mut plain, &names, &index(ids)))
             .unwrap()
+    }
+
+    fn read_orders(text: &str, ids: &[String], threads: usize) -> Option<Direct<OrderValues>> {
+        let theirs = [
+            (schema::ORDER_ID, "id"),
+            (schema::CUSTOMER_ID, "cust"),
+            (schema::ORDER_DATE, "when"),
+            (schema::AMOUNT, "value"),
+        ];
+        read(text, ids, threads, &theirs, orders)
+    }
+
+    fn customer_ids() -> Vec<String> {
+        ["C1", "C2", "C3", "C4", "C5"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     const HEADER: &str = "note,value,when,cust,id\n";
 
     #[test]
     fn valid_rows_are_read_directly_and_anything_to_report_is_given_back() {
-        let ids: Vec<String> = ["C1", "C2", "C3", "C4", "C5"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let ids = customer_ids();
         // Customers in order, repeated, backwards and jumping; a timestamp for a date, an
         // amount with spaces, in exponent form, and -0 (not negative).
         let rows = [
@@ -191,8 +318,10 @@ mod tests {
         }
         let day = |y, m, d| dates::days_from_civil(y, m, d);
         for threads in [1, 2, 4] {
-            let (n, (part, days, amounts)) = read(&text, &ids, threads).expect("valid rows");
-            assert_eq!(n, 9);
+            let direct = read_orders(&text, &ids, threads).expect("valid rows");
+            assert_eq!(direct.rows, 9);
+            assert!(direct.nulls.is_empty());
+            let (part, days, amounts) = direct.value;
             let numbers: Vec<Option<u32>> =
                 [0, 0, 1, 2, 4, 3, 4, 0, 1].into_iter().map(Some).collect();
             assert_eq!(part.numbers, numbers, "{threads} threads");
@@ -235,12 +364,81 @@ mod tests {
         for (why, bad) in bad_rows {
             let text = format!("{text}{bad}n,2,2025-02-01,C2,O10\n");
             for threads in [1, 2] {
-                assert!(read(&text, &ids, threads).is_none(), "{why}");
+                assert!(read_orders(&text, &ids, threads).is_none(), "{why}");
             }
         }
         // Without customers (their table failed), every order would be unknown.
-        assert!(read(&text, &[], 1).is_none());
+        assert!(read_orders(&text, &[], 1).is_none());
         // A file without rows is polars' to judge.
-        assert!(read(HEADER, &ids, 1).is_none());
+        assert!(read_orders(HEADER, &ids, 1).is_none());
+    }
+
+    #[test]
+    fn tickets_read_directly_keep_open_ones_and_give_back_anything_to_report() {
+        let ids = customer_ids();
+        let theirs = [
+            (schema::TICKET_ID, "ticket"),
+            (schema::CUSTOMER_ID, "customer"),
+            (schema::CREATED_AT, "opened"),
+            (schema::PRIORITY, "prio"),
+            (schema::RESOLVED_AT, "closed"),
+        ];
+        let header = "closed,prio,opened,customer,ticket\n";
+        // An open ticket (no resolution), priorities in any case with spaces, a date for
+        // a time (midnight), a ticket resolved the second it was opened.
+        let valid = "2025-02-02T10:00:00,low,2025-02-01T09:30:00,C2,T1\n\
+                     ,URGENT,2025-02-03T00:00:01,C2,T2\n\
+                     2025-01-05,  High ,2025-01-04,C4,T3\n\
+                     2025-03-01T08:00:00,normal,2025-03-01T08:00:00,C1,T4\n";
+        let text = format!("{header}{valid}");
+        let t = |y, m, d, seconds: i64| {
+            i64::from(dates::days_from_civil(y, m, d)) * dates::SECONDS_PER_DAY + seconds
+        };
+        for threads in [1, 3] {
+            let direct = read(&text, &ids, threads, &theirs, tickets).expect("valid rows");
+            assert_eq!(direct.rows, 4);
+            assert_eq!(direct.nulls, [("closed".to_string(), 1)]);
+            let (part, (created, resolved, priority)) = direct.value;
+            assert_eq!(part.numbers, [Some(1), Some(1), Some(3), Some(0)]);
+            assert_eq!(part.id_hashes[2], xxh3_64(b"T3"));
+            assert_eq!(
+                created,
+                [
+                    t(2025, 2, 1, 9 * 3600 + 1800),
+                    t(2025, 2, 3, 1),
+                    t(2025, 1, 4, 0),
+                    t(2025, 3, 1, 8 * 3600)
+                ]
+            );
+            assert_eq!(
+                resolved,
+                [
+                    Some(t(2025, 2, 2, 10 * 3600)),
+                    None,
+                    Some(t(2025, 1, 5, 0)),
+                    Some(t(2025, 3, 1, 8 * 3600))
+                ]
+            );
+            assert_eq!(priority, [0, 3, 2, 1]);
+            let day = |y, m, d| dates::days_from_civil(y, m, d);
+            assert_eq!(part.range.0, Some((day(2025, 1, 4), day(2025, 3, 1))));
+        }
+        let bad_rows = [
+            (
+                "resolved before created",
+                "2025-02-01T09:29:59,low,2025-02-01T09:30:00,C1,T9\n",
+            ),
+            ("an unknown priority", ",soon,2025-02-01,C1,T9\n"),
+            ("an empty priority", ",,2025-02-01,C1,T9\n"),
+            ("an empty creation time", ",low,,C1,T9\n"),
+            ("a bad creation time", ",low,2025-02-01T25:00:00,C1,T9\n"),
+            ("a bad resolution time", "2025-02-31,low,2025-02-01,C1,T9\n"),
+            ("an unknown customer", ",low,2025-02-01,C7,T9\n"),
+            ("an empty id", ",low,2025-02-01,C1,\n"),
+        ];
+        for (why, bad) in bad_rows {
+            let text = format!("{header}{valid}{bad}");
+            assert!(read(&text, &ids, 2, &theirs, tickets).is_none(), "{why}");
+        }
     }
 }

@@ -1104,10 +1104,13 @@ impl Reader<'_> {
         let mut created = Vec::new();
         let mut resolved = Vec::new();
         let mut priority = Vec::new();
+        let direct = |plain: &mut csv::PlainCsv, names: &HashMap<&'static str, String>| {
+            direct::tickets(plain, names, index)
+        };
         let present = self.read_table(
             Table::Tickets,
             false,
-            None,
+            Some(&direct),
             |pf, problems| {
                 let mut part =
                     EventPart::start(pf, index, drop_unknown, schema::TICKET_ID, problems)?;
@@ -1271,7 +1274,10 @@ impl Reader<'_> {
 /// A table's direct reader of plain CSV parts (see `direct.rs`): given the file and our
 /// column names -> the file's, the number of rows and their converted values, or `None`
 /// when the part has anything to report (the general path then reads it).
-type DirectRead<'a, T> = dyn Fn(&mut csv::PlainCsv, &HashMap<&'static str, String>) -> std::io::Result<Option<(usize, T)>>
+type DirectRead<'a, T> = dyn Fn(
+        &mut csv::PlainCsv,
+        &HashMap<&'static str, String>,
+    ) -> std::io::Result<Option<direct::Direct<T>>>
     + Sync
     + 'a;
 
@@ -1330,11 +1336,17 @@ fn read_part<T>(
         }
         if let (true, Some(direct), read::Source::Plain(_, plain)) = (complete, direct, &mut source)
         {
-            if let Some((rows, value)) = direct(plain, &names)? {
-                // Every value was there, valid, and converted.
-                read.rows = rows;
-                read.nulls = wanted.iter().map(|name| (name.clone(), 0)).collect();
-                return Ok(Read::Direct(value));
+            if let Some(part) = direct(plain, &names)? {
+                // Every value was valid, and converted.
+                read.rows = part.rows;
+                read.nulls = wanted
+                    .iter()
+                    .map(|name| {
+                        let nulls = part.nulls.iter().find(|(n, _)| n == name);
+                        (name.clone(), nulls.map_or(0, |(_, count)| *count))
+                    })
+                    .collect();
+                return Ok(Read::Direct(part.value));
             }
         }
         let frame = source.read_columns(&wanted)?;
@@ -1702,18 +1714,27 @@ impl IdHashes {
 }
 
 /// Groups rows by customer (a counting sort) and orders each group by `key`, keeping file
-/// order for equal keys. Returns the offsets and the permutation to apply to each column.
+/// order for equal keys. Returns the offsets and the permutation to apply to each column,
+/// `None` when the rows are in that order already (exports usually list events by
+/// customer and time), so that no column is copied.
 fn group(
     customer: &[u32],
     n_customers: usize,
     key: impl Fn(usize) -> i64 + Sync,
-) -> (Offsets, Vec<u32>) {
+) -> (Offsets, Option<Vec<u32>>) {
     let mut offsets = vec![0usize; n_customers + 1];
     for &c in customer {
         offsets[c as usize + 1] += 1;
     }
     for i in 0..n_customers {
         offsets[i + 1] += offsets[i];
+    }
+    let in_order = customer
+        .par_windows(2)
+        .enumerate()
+        .all(|(i, w)| w[0] < w[1] || (w[0] == w[1] && key(i) <= key(i + 1)));
+    if in_order {
+        return (Offsets(offsets), None);
     }
     let mut next = offsets.clone();
     let mut perm = vec![0u32; customer.len()];
@@ -1731,12 +1752,15 @@ fn group(
     chunks
         .into_par_iter()
         .for_each(|rows| rows.sort_by_key(|&r| (key(r as usize), r)));
-    (Offsets(offsets), perm)
+    (Offsets(offsets), Some(perm))
 }
 
-/// The column in the order of `perm`; the unsorted column is freed on return, so the
-/// columns of a table are permuted one at a time.
-fn permute<T: Clone + Send + Sync>(values: Vec<T>, perm: &[u32]) -> Vec<T> {
+/// The column in the order of `perm` (as it is without one); the unsorted column is freed
+/// on return, so the columns of a table are permuted one at a time.
+fn permute<T: Clone + Send + Sync>(values: Vec<T>, perm: &Option<Vec<u32>>) -> Vec<T> {
+    let Some(perm) = perm else {
+        return values;
+    };
     perm.par_iter()
         .map(|&i| values[i as usize].clone())
         .collect()

@@ -165,11 +165,36 @@ fn quoted_or_crlf_files_read_by_polars_give_the_tables_of_plain_ones() {
         "orders.csv",
         "\"order_id\",customer_id,order_date,amount\r\no1,\"C2\",2025-02-01,10.5\r\no2,C1,2025-02-02,5\r\n",
     );
-    let (from_plain, _) = load(plain.path(), &LoadOptions::default()).unwrap();
-    let (from_quoted, _) = load(quoted.path(), &LoadOptions::default()).unwrap();
+    // Tickets with an open one (no resolution time): a null, not a problem.
+    write(
+        plain.path(),
+        "tickets.csv",
+        "ticket_id,customer_id,created_at,priority,resolved_at\nt1,C1,2025-02-01T10:00:00,high,\nt2,C2,2025-02-03,Low,2025-02-04T08:00:00\n",
+    );
+    write(
+        quoted.path(),
+        "tickets.csv",
+        "ticket_id,customer_id,created_at,priority,resolved_at\r\nt1,C1,2025-02-01T10:00:00,\"high\",\r\nt2,C2,2025-02-03,Low,2025-02-04T08:00:00\r\n",
+    );
+    let (from_plain, plain_report) = load(plain.path(), &LoadOptions::default()).unwrap();
+    let (from_quoted, quoted_report) = load(quoted.path(), &LoadOptions::default()).unwrap();
     assert_eq!(from_plain, from_quoted);
     assert_eq!(from_plain.customers.ids, ["C1", "C2"]);
     assert_eq!(from_plain.orders.amount, [5.0, 10.5]);
+    let tickets = from_plain.tickets.as_ref().expect("tickets");
+    assert_eq!(tickets.resolved[0], None);
+    assert_eq!(tickets.priority, [2, 0]);
+    // The reports count the same rows and nulls, table by table.
+    let counts = |report: &DataReport| -> Vec<(usize, Vec<(String, usize)>)> {
+        let tables = report.tables.iter();
+        tables.map(|t| (t.rows, t.nulls.clone())).collect()
+    };
+    assert_eq!(counts(&plain_report), counts(&quoted_report));
+    let ticket_nulls = &plain_report.tables[2].nulls;
+    assert!(
+        ticket_nulls.contains(&("resolved_at".to_string(), 1)),
+        "{ticket_nulls:?}"
+    );
 
     for dir in [plain.path(), quoted.path()] {
         let text = std::fs::read_to_string(dir.join("orders.csv")).unwrap();
@@ -319,4 +344,33 @@ fn many_parts_read_the_same_whatever_the_number_of_threads() {
     assert_eq!(report.tables[0].rows, 15);
     assert_eq!(report.tables[1].rows, 15);
     assert_eq!(report.tables[0].files.len(), 7);
+}
+
+/// Rows already listed by customer and time are left where they are (no permutation);
+/// otherwise each customer's rows are put in time order, file order among equal times.
+#[test]
+fn events_are_grouped_by_customer_and_time_and_left_alone_when_they_are() {
+    let apply = |perm: &Option<Vec<u32>>, n: usize| permute((0..n as u32).collect(), perm);
+    // In order: customer 1 has no rows, customer 2 two rows at the same time.
+    let customer = [0, 0, 2, 2, 3];
+    let time = [5, 7, 1, 1, 0];
+    let (offsets, perm) = group(&customer, 4, |i| time[i]);
+    assert_eq!(offsets.0, [0, 2, 2, 4, 5]);
+    assert_eq!(perm, None);
+    assert_eq!(apply(&perm, 5), [0, 1, 2, 3, 4]);
+    // Customers in order, but one customer's times are not.
+    let time = [7, 5, 1, 1, 0];
+    let (offsets, perm) = group(&customer, 4, |i| time[i]);
+    assert_eq!(offsets.0, [0, 2, 2, 4, 5]);
+    assert_eq!(perm.as_deref(), Some(&[1, 0, 2, 3, 4][..]));
+    // Customers out of order; equal times keep file order (rows 1 and 4).
+    let customer = [3, 0, 2, 0, 0];
+    let time = [0, 4, 9, 2, 4];
+    let (offsets, perm) = group(&customer, 4, |i| time[i]);
+    assert_eq!(offsets.0, [0, 3, 3, 4, 5]);
+    assert_eq!(apply(&perm, 5), [3, 1, 4, 2, 0]);
+    // No rows at all.
+    let (offsets, perm) = group(&[], 2, |_| 0);
+    assert_eq!(offsets.0, [0, 0, 0]);
+    assert_eq!(perm, None);
 }
