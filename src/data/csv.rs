@@ -22,6 +22,8 @@ use rayon::prelude::*;
 const BLOCK_BYTES: usize = 8 << 20;
 /// The longest header line looked for.
 const HEADER_BYTES: usize = 1 << 20;
+/// Bytes read at a time while looking for the header's end.
+const HEADER_STEP: usize = 4 << 10;
 
 /// A plain CSV file whose header has been read.
 pub struct PlainCsv {
@@ -39,12 +41,20 @@ impl PlainCsv {
     /// newline within the first MiB).
     pub fn open(path: &Path) -> std::io::Result<Option<PlainCsv>> {
         let mut file = File::open(path)?;
-        let mut head = Vec::with_capacity(64 << 10);
-        (&mut file)
-            .take(HEADER_BYTES as u64)
-            .read_to_end(&mut head)?;
-        let Some(end) = memchr(b'\n', &head) else {
-            return Ok(None);
+        // Read a little at a time: the header is usually a few dozen bytes, and the body
+        // is read again from its start anyway.
+        let mut head = Vec::with_capacity(HEADER_STEP);
+        let end = loop {
+            let searched = head.len();
+            let read = (&mut file)
+                .take(HEADER_STEP as u64)
+                .read_to_end(&mut head)?;
+            if let Some(at) = memchr(b'\n', &head[searched..]) {
+                break searched + at;
+            }
+            if read < HEADER_STEP || head.len() >= HEADER_BYTES {
+                return Ok(None);
+            }
         };
         let line = &head[..end];
         if line.starts_with(&[0xEF, 0xBB, 0xBF]) || memchr2(b'"', b'\r', line).is_some() {
@@ -119,21 +129,22 @@ impl PlainCsv {
                 table.pieces.push(Piece { block, columns });
             }
             table.texts.push(text);
-            Ok(())
+            Ok(None)
         })?;
         Ok(read.ok().filter(|()| table.rows > 0).map(|()| table))
     }
 
     /// Hands the named fields of every row, in the order of `names` (an empty value is an
     /// empty string), to `row`, which folds them into a state: one state per piece of
-    /// the file (made by `start`; pieces are read in parallel), returned in file order.
+    /// the file (made by `start`, given the piece's number of lines, so that it can
+    /// allocate once; pieces are read in parallel), returned in file order.
     /// Nothing of the file's text is kept. `Ok(None)` when the file turns out not to be
     /// plain, has no rows, a name is not a column or is asked for twice, or `row` refuses
     /// a row by answering `false`: the caller then reads the file some other way.
     pub fn fold_rows<S: Send>(
         &mut self,
         names: &[String],
-        start: impl Fn() -> S + Sync,
+        start: impl Fn(usize) -> S + Sync,
         row: impl Fn(&mut S, &[&str]) -> bool + Sync,
     ) -> std::io::Result<Option<Vec<S>>> {
         self.fold_rows_by_blocks(names, BLOCK_BYTES, start, row)
@@ -143,7 +154,7 @@ impl PlainCsv {
         &mut self,
         names: &[String],
         block_bytes: usize,
-        start: impl Fn() -> S + Sync,
+        start: impl Fn(usize) -> S + Sync,
         row: impl Fn(&mut S, &[&str]) -> bool + Sync,
     ) -> std::io::Result<Option<Vec<S>>> {
         let Some(slot_of_field) = self.slots(names) else {
@@ -156,7 +167,8 @@ impl PlainCsv {
             let folded: Vec<(usize, S)> = pieces(bytes)?
                 .into_par_iter()
                 .map(|range| {
-                    let mut state = start();
+                    let lines = memchr::memchr_iter(b'\n', &bytes[range.clone()]).count();
+                    let mut state = start(lines + 1);
                     let mut values = vec![""; names.len()];
                     let rows = split_lines(bytes, range, &slot_of_field, |fields| {
                         for (value, &(start, end)) in values.iter_mut().zip(fields) {
@@ -175,7 +187,8 @@ impl PlainCsv {
                 rows += piece_rows;
                 states.push(state);
             }
-            Ok(())
+            // The text is not kept: its buffer reads the next block.
+            Ok(Some(text.into_bytes()))
         })?;
         Ok(read.ok().filter(|()| rows > 0).map(|()| states))
     }
@@ -194,15 +207,17 @@ impl PlainCsv {
     }
 
     /// Reads the body a block of whole lines at a time (at most `block_bytes`, unless a
-    /// line is longer) and hands each block's text to `take`, in file order. Stops at the
-    /// first block that is not valid UTF-8, too long, or that `take` refuses.
+    /// line is longer) and hands each block's text to `take`, in file order; `take` may
+    /// give the text's buffer back to read a later block into. Stops at the first block
+    /// that is not valid UTF-8, too long, or that `take` refuses.
     fn for_each_block(
         &mut self,
         block_bytes: usize,
-        mut take: impl FnMut(String) -> Result<(), NotPlain>,
+        mut take: impl FnMut(String) -> Result<Option<Vec<u8>>, NotPlain>,
     ) -> std::io::Result<Result<(), NotPlain>> {
         self.file.seek(SeekFrom::Start(self.body_start))?;
         let mut buffer: Vec<u8> = Vec::with_capacity(block_bytes);
+        let mut spare: Option<Vec<u8>> = None;
         let mut at_end = false;
         while !at_end {
             // Fill the buffer to a block (it may start with the previous block's last,
@@ -223,9 +238,13 @@ impl PlainCsv {
                 }
             };
             // The block keeps its whole lines; the unfinished one starts the next block.
-            let mut rest = buffer.split_off(complete);
-            rest.reserve(block_bytes);
-            let block = std::mem::replace(&mut buffer, rest);
+            let mut next = spare
+                .take()
+                .unwrap_or_else(|| Vec::with_capacity(block_bytes));
+            next.clear();
+            next.extend_from_slice(&buffer[complete..]);
+            buffer.truncate(complete);
+            let block = std::mem::replace(&mut buffer, next);
             // Ranges are held as u32 offsets into their block.
             if block.len() > u32::MAX as usize {
                 return Ok(Err(NotPlain));
@@ -233,8 +252,9 @@ impl PlainCsv {
             let Ok(text) = String::from_utf8(block) else {
                 return Ok(Err(NotPlain));
             };
-            if let Err(not_plain) = take(text) {
-                return Ok(Err(not_plain));
+            match take(text) {
+                Ok(back) => spare = back,
+                Err(not_plain) => return Ok(Err(not_plain)),
             }
         }
         Ok(Ok(()))
@@ -452,7 +472,7 @@ mod tests {
             .fold_rows_by_blocks(
                 wanted,
                 block,
-                Vec::new,
+                Vec::with_capacity,
                 |rows: &mut Vec<Vec<String>>, row| {
                     rows.push(row.iter().map(|v| v.to_string()).collect());
                     true
@@ -556,6 +576,36 @@ mod tests {
     }
 
     #[test]
+    fn headers_are_found_across_reads_up_to_a_mebibyte() {
+        // Headers longer than one read of the header (4 KiB), ending in the second and in
+        // the third read, and one too long to look for.
+        for width in [5_000, 2 * HEADER_STEP - 1, HEADER_BYTES + 10] {
+            let long = "x".repeat(width);
+            let (_dir, part) = file(format!("id,{long}\nC1,1\n").as_bytes());
+            let plain = PlainCsv::open(&part.path).unwrap();
+            if width > HEADER_BYTES {
+                assert!(
+                    plain.is_none(),
+                    "a header of {width} bytes is polars' to find"
+                );
+                continue;
+            }
+            let mut plain = plain.expect("plain");
+            assert_eq!(plain.columns(), [String::from("id"), long.clone()]);
+            let wanted = names(&["id", &long]);
+            let expected = vec![
+                ("id".to_string(), vec![Some("C1".to_string())]),
+                (long.clone(), vec![Some("1".to_string())]),
+            ];
+            assert_eq!(fold(&mut plain, &wanted, 8), Some(expected.clone()));
+            assert_eq!(
+                plain_values(plain.read(&wanted).unwrap().unwrap()),
+                expected
+            );
+        }
+    }
+
+    #[test]
     fn many_rows_across_blocks_and_threads_keep_their_order() {
         let mut text = String::from("a,b\n");
         for i in 0..5000 {
@@ -591,8 +641,8 @@ mod tests {
             .install(|| {
                 plain.fold_rows(
                     &wanted,
-                    || 0usize,
-                    |n, _| {
+                    |lines| (lines, 0usize),
+                    |(_, n), _| {
                         *n += 1;
                         true
                     },
@@ -601,10 +651,15 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(states.len(), 3);
-        assert_eq!(states.iter().sum::<usize>(), 5000);
+        assert_eq!(states.iter().map(|(_, n)| n).sum::<usize>(), 5000);
+        // Each piece was told its number of lines (one more when its last line ends with
+        // a newline) before its rows came.
+        for (lines, n) in states {
+            assert!(n > 1000 && lines == n + 1, "{lines} lines told, {n} folded");
+        }
         // A refused row stops the fold: the caller reads the file another way.
         let refused = plain
-            .fold_rows(&wanted, || (), |(), row| row[1] != "4321")
+            .fold_rows(&wanted, |_| (), |(), row| row[1] != "4321")
             .unwrap();
         assert!(refused.is_none());
     }

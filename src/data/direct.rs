@@ -49,7 +49,6 @@ fn amount(text: &str) -> Option<f64> {
 }
 
 /// The orders of one piece of a part.
-#[derive(Default)]
 struct Orders {
     customers: Lookup,
     numbers: Vec<Option<u32>>,
@@ -57,6 +56,19 @@ struct Orders {
     day: Vec<i32>,
     amount: Vec<f64>,
     range: DayRange,
+}
+
+impl Orders {
+    fn with_capacity(rows: usize) -> Orders {
+        Orders {
+            customers: Lookup::default(),
+            numbers: Vec::with_capacity(rows),
+            id_hashes: Vec::with_capacity(rows),
+            day: Vec::with_capacity(rows),
+            amount: Vec::with_capacity(rows),
+            range: DayRange::default(),
+        }
+    }
 }
 
 /// What a direct reader gives for a part.
@@ -94,7 +106,7 @@ pub(super) fn orders(
     let Some(theirs) = theirs(names, &columns).filter(|_| index.usable()) else {
         return Ok(None);
     };
-    let pieces = plain.fold_rows(&theirs, Orders::default, |o, row| {
+    let pieces = plain.fold_rows(&theirs, Orders::with_capacity, |o, row| {
         let [order_id, customer_id, day, value] = row else {
             return false;
         };
@@ -139,7 +151,6 @@ pub(super) fn orders(
 }
 
 /// The tickets of one piece of a part.
-#[derive(Default)]
 struct Tickets {
     customers: Lookup,
     numbers: Vec<Option<u32>>,
@@ -148,6 +159,20 @@ struct Tickets {
     resolved: Vec<Option<i64>>,
     priority: Vec<u8>,
     range: DayRange,
+}
+
+impl Tickets {
+    fn with_capacity(rows: usize) -> Tickets {
+        Tickets {
+            customers: Lookup::default(),
+            numbers: Vec::with_capacity(rows),
+            id_hashes: Vec::with_capacity(rows),
+            created: Vec::with_capacity(rows),
+            resolved: Vec::with_capacity(rows),
+            priority: Vec::with_capacity(rows),
+            range: DayRange::default(),
+        }
+    }
 }
 
 /// The values of a tickets part: the event part, and the creation times, resolution
@@ -171,7 +196,7 @@ pub(super) fn tickets(
     let Some(theirs) = theirs(names, &columns).filter(|_| index.usable()) else {
         return Ok(None);
     };
-    let pieces = plain.fold_rows(&theirs, Tickets::default, |t, row| {
+    let pieces = plain.fold_rows(&theirs, Tickets::with_capacity, |t, row| {
         let [ticket_id, customer_id, created, priority, resolved] = row else {
             return false;
         };
