@@ -11,65 +11,9 @@ use std::collections::HashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::csv::PlainCsv;
-use super::{CustomerIndex, DayRange, EventPart};
+use super::{CustomerIndex, EventPart, Lookup};
 use crate::dates;
 use crate::schema;
-
-/// The customer number of each event's customer id, looked up as the general path does
-/// (`customer_numbers`): the previous row's customer first, then the next customer in
-/// the customers table's order, then the index.
-#[derive(Default)]
-struct Lookup {
-    previous: Option<u32>,
-    in_order: bool,
-}
-
-impl Lookup {
-    fn number(&mut self, index: &CustomerIndex<'_>, id: &str) -> Option<u32> {
-        if let Some(previous) = self.previous {
-            if index.unique && index.ids[previous as usize] == id {
-                return Some(previous);
-            }
-        }
-        let next = self.previous.map(|n| n as usize + 1);
-        let number = index.find(id, next.filter(|_| self.in_order))?;
-        self.in_order = next == Some(number as usize);
-        self.previous = Some(number);
-        Some(number)
-    }
-}
-
-/// An amount as the general path reads it (`read::numbers`): finite, and here also not
-/// negative (a negative amount is a problem to report).
-fn amount(text: &str) -> Option<f64> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|a| a.is_finite() && *a >= 0.0)
-}
-
-/// The orders of one piece of a part.
-struct Orders {
-    customers: Lookup,
-    numbers: Vec<Option<u32>>,
-    id_hashes: Vec<u64>,
-    day: Vec<i32>,
-    amount: Vec<f64>,
-    range: DayRange,
-}
-
-impl Orders {
-    fn with_capacity(rows: usize) -> Orders {
-        Orders {
-            customers: Lookup::default(),
-            numbers: Vec::with_capacity(rows),
-            id_hashes: Vec::with_capacity(rows),
-            day: Vec::with_capacity(rows),
-            amount: Vec::with_capacity(rows),
-            range: DayRange::default(),
-        }
-    }
-}
 
 /// What a direct reader gives for a part.
 pub(super) struct Direct<T> {
@@ -80,12 +24,103 @@ pub(super) struct Direct<T> {
     pub value: T,
 }
 
-/// The file's names of our `columns`; `None` when one is not mapped.
-fn theirs(names: &HashMap<&'static str, String>, columns: &[&str]) -> Option<Vec<String>> {
-    columns
-        .iter()
-        .map(|ours| names.get(ours).cloned())
-        .collect()
+/// An event table's own columns, as the general path's conversion gives them.
+trait Columns: Send {
+    fn with_capacity(rows: usize) -> Self;
+    /// Appends the rows of `later`, the next piece of the part.
+    fn append(&mut self, later: Self);
+}
+
+/// One piece of a part: the customer lookup's state, what every event table has, and
+/// the table's own columns.
+struct Piece<C> {
+    lookup: Lookup,
+    event: EventPart,
+    columns: C,
+}
+
+/// Reads an event table's part: `columns` are ours, the event's id and the customer's id
+/// first. `row` parses the rest of a row into the table's columns and gives the row's
+/// day (for the table's date range); `None` when anything is to be reported, which gives
+/// the part back.
+fn events<C: Columns>(
+    plain: &mut PlainCsv,
+    names: &HashMap<&'static str, String>,
+    index: &CustomerIndex<'_>,
+    columns: &[&str],
+    row: impl Fn(&mut C, &[&str]) -> Option<i32> + Sync,
+) -> std::io::Result<Option<(EventPart, C)>> {
+    let theirs: Option<Vec<String>> = columns.iter().map(|c| names.get(c).cloned()).collect();
+    let Some(theirs) = theirs.filter(|_| index.usable()) else {
+        return Ok(None);
+    };
+    let start = |rows| Piece {
+        lookup: Lookup::default(),
+        event: EventPart {
+            numbers: Vec::with_capacity(rows),
+            id_hashes: Vec::with_capacity(rows),
+            ..EventPart::default()
+        },
+        columns: C::with_capacity(rows),
+    };
+    let pieces = plain.fold_rows(&theirs, start, |piece, fields| {
+        let [id, customer_id, rest @ ..] = fields else {
+            return false;
+        };
+        // An empty id is a missing value to report (an empty customer id is never a
+        // customer, even where the customers table has one).
+        if id.is_empty() || customer_id.is_empty() {
+            return false;
+        }
+        let Some(number) = piece.lookup.number(index, customer_id) else {
+            return false;
+        };
+        let Some(day) = row(&mut piece.columns, rest) else {
+            return false;
+        };
+        piece.event.numbers.push(Some(number));
+        piece.event.id_hashes.push(xxh3_64(id.as_bytes()));
+        piece.event.range.add(day);
+        true
+    })?;
+    let Some(pieces) = pieces else {
+        return Ok(None);
+    };
+    let rows = pieces.iter().map(|p| p.event.numbers.len()).sum();
+    let mut part = EventPart::default();
+    part.numbers.reserve_exact(rows);
+    part.id_hashes.reserve_exact(rows);
+    let mut columns = C::with_capacity(rows);
+    for piece in pieces {
+        part.numbers.extend(piece.event.numbers);
+        part.id_hashes.extend(piece.event.id_hashes);
+        part.range.merge(&piece.event.range);
+        columns.append(piece.columns);
+    }
+    Ok(Some((part, columns)))
+}
+
+/// An amount as the general path reads it (`read::numbers`): finite, and here also not
+/// negative (a negative amount is a problem to report).
+fn parse_amount(text: &str) -> Option<f64> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|a| a.is_finite() && *a >= 0.0)
+}
+
+/// An orders part's own columns: the order days, the amounts.
+type OrderColumns = (Vec<i32>, Vec<f64>);
+
+impl Columns for OrderColumns {
+    fn with_capacity(rows: usize) -> Self {
+        (Vec::with_capacity(rows), Vec::with_capacity(rows))
+    }
+
+    fn append(&mut self, later: Self) {
+        self.0.extend(later.0);
+        self.1.extend(later.1);
+    }
 }
 
 /// The values of an orders part: the event part, the order days, the amounts.
@@ -103,81 +138,49 @@ pub(super) fn orders(
         schema::ORDER_DATE,
         schema::AMOUNT,
     ];
-    let Some(theirs) = theirs(names, &columns).filter(|_| index.usable()) else {
-        return Ok(None);
-    };
-    let pieces = plain.fold_rows(&theirs, Orders::with_capacity, |o, row| {
-        let [order_id, customer_id, day, value] = row else {
-            return false;
-        };
-        if order_id.is_empty() || customer_id.is_empty() {
-            return false;
-        }
-        let (Some(number), Some(day), Some(value)) = (
-            o.customers.number(index, customer_id),
-            dates::parse_date_or_timestamp(day),
-            amount(value),
-        ) else {
-            return false;
-        };
-        o.numbers.push(Some(number));
-        o.id_hashes.push(xxh3_64(order_id.as_bytes()));
-        o.range.add(day);
-        o.day.push(day);
-        o.amount.push(value);
-        true
-    })?;
-    let Some(pieces) = pieces else {
-        return Ok(None);
-    };
-    let rows = pieces.iter().map(|p| p.day.len()).sum();
-    let mut part = EventPart::default();
-    let mut day = Vec::with_capacity(rows);
-    let mut amount = Vec::with_capacity(rows);
-    part.numbers.reserve_exact(rows);
-    part.id_hashes.reserve_exact(rows);
-    for piece in pieces {
-        part.numbers.extend(piece.numbers);
-        part.id_hashes.extend(piece.id_hashes);
-        part.range.merge(&piece.range);
-        day.extend(piece.day);
-        amount.extend(piece.amount);
-    }
-    Ok(Some(Direct {
-        rows,
+    let read = events(
+        plain,
+        names,
+        index,
+        &columns,
+        |(days, amounts): &mut OrderColumns, row| {
+            let [day, amount] = row else {
+                return None;
+            };
+            let (day, amount) = (dates::parse_date_or_timestamp(day)?, parse_amount(amount)?);
+            days.push(day);
+            amounts.push(amount);
+            Some(day)
+        },
+    )?;
+    Ok(read.map(|(part, (day, amount))| Direct {
+        rows: day.len(),
         nulls: Vec::new(),
         value: (part, day, amount),
     }))
 }
 
-/// The tickets of one piece of a part.
-struct Tickets {
-    customers: Lookup,
-    numbers: Vec<Option<u32>>,
-    id_hashes: Vec<u64>,
-    created: Vec<i64>,
-    resolved: Vec<Option<i64>>,
-    priority: Vec<u8>,
-    range: DayRange,
-}
+/// A tickets part's own columns: the creation times, resolution times and priorities.
+type TicketColumns = (Vec<i64>, Vec<Option<i64>>, Vec<u8>);
 
-impl Tickets {
-    fn with_capacity(rows: usize) -> Tickets {
-        Tickets {
-            customers: Lookup::default(),
-            numbers: Vec::with_capacity(rows),
-            id_hashes: Vec::with_capacity(rows),
-            created: Vec::with_capacity(rows),
-            resolved: Vec::with_capacity(rows),
-            priority: Vec::with_capacity(rows),
-            range: DayRange::default(),
-        }
+impl Columns for TicketColumns {
+    fn with_capacity(rows: usize) -> Self {
+        (
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+        )
+    }
+
+    fn append(&mut self, later: Self) {
+        self.0.extend(later.0);
+        self.1.extend(later.1);
+        self.2.extend(later.2);
     }
 }
 
-/// The values of a tickets part: the event part, and the creation times, resolution
-/// times and priorities.
-pub(super) type TicketValues = (EventPart, (Vec<i64>, Vec<Option<i64>>, Vec<u8>));
+/// The values of a tickets part: the event part and its own columns.
+pub(super) type TicketValues = (EventPart, TicketColumns);
 
 /// One tickets part, or `None` when a row has anything to report (an open ticket, with
 /// no resolution time, is not a problem).
@@ -193,65 +196,37 @@ pub(super) fn tickets(
         schema::PRIORITY,
         schema::RESOLVED_AT,
     ];
-    let Some(theirs) = theirs(names, &columns).filter(|_| index.usable()) else {
-        return Ok(None);
-    };
-    let pieces = plain.fold_rows(&theirs, Tickets::with_capacity, |t, row| {
-        let [ticket_id, customer_id, created, priority, resolved] = row else {
-            return false;
-        };
-        if ticket_id.is_empty() || customer_id.is_empty() {
-            return false;
-        }
-        let (Some(number), Some(created), Some(priority)) = (
-            t.customers.number(index, customer_id),
-            dates::parse_timestamp(created),
-            schema::PRIORITIES
+    let read = events(
+        plain,
+        names,
+        index,
+        &columns,
+        |t: &mut TicketColumns, row| {
+            let [created, priority, resolved] = row else {
+                return None;
+            };
+            let created = dates::parse_timestamp(created)?;
+            let priority = schema::PRIORITIES
                 .iter()
-                .position(|p| p.eq_ignore_ascii_case(priority.trim())),
-        ) else {
-            return false;
-        };
-        let resolved = match resolved.is_empty() {
-            true => None,
-            false => match dates::parse_timestamp(resolved) {
-                Some(r) if r >= created => Some(r),
-                _ => return false,
-            },
-        };
-        t.numbers.push(Some(number));
-        t.id_hashes.push(xxh3_64(ticket_id.as_bytes()));
-        t.range.add(dates::day_of(created));
-        t.created.push(created);
-        t.resolved.push(resolved);
-        t.priority.push(priority as u8);
-        true
-    })?;
-    let Some(pieces) = pieces else {
-        return Ok(None);
-    };
-    let rows = pieces.iter().map(|p| p.created.len()).sum();
-    let mut part = EventPart::default();
-    let (mut created, mut resolved, mut priority) = (
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-    );
-    part.numbers.reserve_exact(rows);
-    part.id_hashes.reserve_exact(rows);
-    for piece in pieces {
-        part.numbers.extend(piece.numbers);
-        part.id_hashes.extend(piece.id_hashes);
-        part.range.merge(&piece.range);
-        created.extend(piece.created);
-        resolved.extend(piece.resolved);
-        priority.extend(piece.priority);
-    }
-    let open = resolved.iter().filter(|r| r.is_none()).count();
-    Ok(Some(Direct {
-        rows,
-        nulls: vec![(theirs[4].clone(), open)],
-        value: (part, (created, resolved, priority)),
+                .position(|p| p.eq_ignore_ascii_case(priority.trim()))?;
+            let resolved = match resolved.is_empty() {
+                true => None,
+                false => Some(dates::parse_timestamp(resolved).filter(|r| *r >= created)?),
+            };
+            t.0.push(created);
+            t.1.push(resolved);
+            t.2.push(priority as u8);
+            Some(dates::day_of(created))
+        },
+    )?;
+    Ok(read.map(|(part, columns)| {
+        let open = columns.1.iter().filter(|r| r.is_none()).count();
+        let resolved_at = names.get(schema::RESOLVED_AT).cloned().unwrap_or_default();
+        Direct {
+            rows: columns.0.len(),
+            nulls: vec![(resolved_at, open)],
+            value: (part, columns),
+        }
     }))
 }
 

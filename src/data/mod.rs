@@ -631,6 +631,35 @@ impl<'a> CustomerIndex<'a> {
     }
 }
 
+/// Looks up the customer numbers of a part's events row by row. Exports usually list a
+/// customer's rows together, so the previous row's customer is tried first (compared
+/// with its id, read from the index's list); and often in the customers table's order,
+/// so while each new customer has been the next one, the next one is tried before the
+/// hash table.
+#[derive(Default)]
+struct Lookup {
+    previous: Option<u32>,
+    in_order: bool,
+}
+
+impl Lookup {
+    /// The number of customer `id`, `None` for an unknown one.
+    fn number(&mut self, index: &CustomerIndex<'_>, id: &str) -> Option<u32> {
+        // `previous` came from the index, so it is the number the index gives its id
+        // (the first row of a repeated id).
+        if let Some(previous) = self.previous {
+            if index.ids[previous as usize] == id {
+                return Some(previous);
+            }
+        }
+        let next = self.previous.map(|n| n as usize + 1);
+        let number = index.find(id, next.filter(|_| self.in_order))?;
+        self.in_order = next == Some(number as usize);
+        self.previous = Some(number);
+        Some(number)
+    }
+}
+
 /// Bytes of an id held inside an [`IdKey`] itself.
 const INLINE_ID: usize = 22;
 
@@ -1093,8 +1122,8 @@ impl Reader<'_> {
         drop(customer);
         Orders {
             offsets,
-            day: permute(day, &perm),
-            amount: permute(amount, &perm),
+            day: permute(day, perm.as_deref()),
+            amount: permute(amount, perm.as_deref()),
         }
     }
 
@@ -1170,9 +1199,9 @@ impl Reader<'_> {
         drop(customer);
         Some(Tickets {
             offsets,
-            created: permute(created, &perm),
-            resolved: permute(resolved, &perm),
-            priority: permute(priority, &perm),
+            created: permute(created, perm.as_deref()),
+            resolved: permute(resolved, perm.as_deref()),
+            priority: permute(priority, perm.as_deref()),
         })
     }
 
@@ -1264,9 +1293,9 @@ impl Reader<'_> {
         drop(customer);
         Some(Surveys {
             offsets,
-            at: permute(at, &perm),
-            kind: permute(kind, &perm),
-            score: permute(score, &perm),
+            at: permute(at, perm.as_deref()),
+            kind: permute(kind, perm.as_deref()),
+            score: permute(score, perm.as_deref()),
         })
     }
 }
@@ -1469,10 +1498,8 @@ impl EventColumns {
     }
 }
 
-/// Maps a part's customer ids to customer numbers; `None` marks an unknown customer.
-/// Exports usually list a customer's rows together, so the previous row's answer is
-/// reused when the id repeats; and often in the customers table's order, so while each new
-/// id has been the next customer's, the next customer is tried first.
+/// Maps a part's customer ids to customer numbers (see [`Lookup`]); `None` marks an
+/// unknown customer.
 fn customer_numbers(
     pf: &PartFrame,
     index: &CustomerIndex<'_>,
@@ -1483,24 +1510,14 @@ fn customer_numbers(
     let (column, origin) = pf.column(schema::CUSTOMER_ID).expect("required");
     let mut unknown = origin.tally(ProblemKind::UnknownCustomer);
     let texts = read::texts(column)?;
-    let mut previous: Option<(&str, Option<u32>)> = None;
-    let mut in_order = true;
+    let mut lookup = Lookup::default();
     let mut numbers = Vec::with_capacity(texts.len());
     for (row_idx, id) in texts.iter().enumerate() {
         let Some(id) = id else {
             numbers.push(None);
             continue;
         };
-        let number = match previous {
-            Some((seen, number)) if seen == id => number,
-            _ => {
-                let next = previous.and_then(|(_, n)| n).map(|n| n as usize + 1);
-                let number = index.find(id, next.filter(|_| in_order));
-                in_order = next.is_some() && number.map(|n| n as usize) == next;
-                number
-            }
-        };
-        previous = Some((id, number));
+        let number = lookup.number(index, id);
         if number.is_none() && index.usable() {
             if drop_unknown {
                 *dropped += 1;
@@ -1757,7 +1774,7 @@ fn group(
 
 /// The column in the order of `perm` (as it is without one); the unsorted column is freed
 /// on return, so the columns of a table are permuted one at a time.
-fn permute<T: Clone + Send + Sync>(values: Vec<T>, perm: &Option<Vec<u32>>) -> Vec<T> {
+fn permute<T: Clone + Send + Sync>(values: Vec<T>, perm: Option<&[u32]>) -> Vec<T> {
     let Some(perm) = perm else {
         return values;
     };

@@ -350,7 +350,8 @@ fn many_parts_read_the_same_whatever_the_number_of_threads() {
 /// otherwise each customer's rows are put in time order, file order among equal times.
 #[test]
 fn events_are_grouped_by_customer_and_time_and_left_alone_when_they_are() {
-    let apply = |perm: &Option<Vec<u32>>, n: usize| permute((0..n as u32).collect(), perm);
+    let apply =
+        |perm: &Option<Vec<u32>>, n: usize| permute((0..n as u32).collect(), perm.as_deref());
     // In order: customer 1 has no rows, customer 2 two rows at the same time.
     let customer = [0, 0, 2, 2, 3];
     let time = [5, 7, 1, 1, 0];
