@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use memchr::{memchr, memchr2, memchr2_iter, memrchr};
+use memchr::{memchr, memchr2, memrchr};
 use rayon::prelude::*;
 
 /// Bytes read at a time. A block is cut at its last newline and split between threads.
@@ -106,7 +106,7 @@ impl PlainCsv {
         };
         let read = self.for_each_block(block_bytes, |text| {
             let bytes = text.as_bytes();
-            let pieces: Vec<(usize, Vec<Ranges>)> = pieces(bytes)?
+            let pieces: Vec<(usize, Vec<Ranges>)> = pieces(bytes)
                 .into_par_iter()
                 .map(|range| {
                     let capacity = range.len() / (8 * slot_of_field.len()).max(1);
@@ -164,7 +164,7 @@ impl PlainCsv {
         let mut rows = 0;
         let read = self.for_each_block(block_bytes, |text| {
             let bytes = text.as_bytes();
-            let folded: Vec<(usize, S)> = pieces(bytes)?
+            let folded: Vec<(usize, S)> = pieces(bytes)
                 .into_par_iter()
                 .map(|range| {
                     let lines = memchr::memchr_iter(b'\n', &bytes[range.clone()]).count();
@@ -367,12 +367,44 @@ impl<'a> Iterator for PlainValues<'a> {
 
 impl ExactSizeIterator for PlainValues<'_> {}
 
-/// A block of whole lines cut into one piece of whole lines per thread. A quote or a
-/// carriage return anywhere in the block means the file is not plain.
-fn pieces(bytes: &[u8]) -> Result<Vec<std::ops::Range<usize>>, NotPlain> {
-    if memchr2(b'"', b'\r', bytes).is_some() {
-        return Err(NotPlain);
+/// Where the commas and newlines of up to 64 bytes are (bit i for byte i), and whether
+/// any byte is a quote or a carriage return (the file is then not plain). Eight bytes at
+/// a time in a `u64` (SWAR): fields are short, so a search that stops at each separator,
+/// as `memchr` does, would stop every few bytes.
+fn separators(chunk: &[u8]) -> (u64, bool) {
+    let mut padded = [0u8; 64];
+    let full: &[u8; 64] = match chunk.try_into() {
+        Ok(full) => full,
+        Err(_) => {
+            padded[..chunk.len()].copy_from_slice(chunk);
+            &padded
+        }
+    };
+    let mut separators = 0u64;
+    let mut odd = 0u64;
+    for (k, word) in full.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let found = bytes_equal(word, b',') | bytes_equal(word, b'\n');
+        // The top bit of each byte, gathered into the low eight bits of the result.
+        let bits = ((found >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+        separators |= bits << (8 * k);
+        odd |= bytes_equal(word, b'"') | bytes_equal(word, b'\r');
     }
+    (separators, odd != 0)
+}
+
+/// The top bit of each byte of `word` that equals `byte`, and no other bit: exact, with
+/// no false match from a borrow between bytes.
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ (0x0101_0101_0101_0101 * u64::from(byte));
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// A block of whole lines cut into one piece of whole lines per thread. A quote or a
+/// carriage return anywhere means the file is not plain: `split_lines` finds them as it
+/// splits.
+fn pieces(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
     let pieces = rayon::current_num_threads().max(1);
     let mut bounds = vec![0];
     for k in 1..pieces {
@@ -382,7 +414,7 @@ fn pieces(bytes: &[u8]) -> Result<Vec<std::ops::Range<usize>>, NotPlain> {
     }
     bounds.push(bytes.len());
     bounds.dedup();
-    Ok(bounds.windows(2).map(|w| w[0]..w[1]).collect())
+    bounds.windows(2).map(|w| w[0]..w[1]).collect()
 }
 
 /// Splits the whole lines of `block[range]` (the last may lack its newline) at their
@@ -409,19 +441,27 @@ fn split_lines(
     let mut rows = 0;
     let mut field = 0;
     let mut start = 0;
-    for pos in memchr2_iter(b',', b'\n', bytes) {
-        if let Some(Some(slot)) = slot_of_field.get(field) {
-            fields[*slot] = (base + start, base + pos);
+    for (at, chunk) in bytes.chunks(64).enumerate() {
+        let (mut separators, odd) = separators(chunk);
+        if odd {
+            return Err(NotPlain);
         }
-        if bytes[pos] == b'\n' {
-            whole(field, start, pos)?;
-            row(&fields)?;
-            rows += 1;
-            field = 0;
-        } else {
-            field += 1;
+        while separators != 0 {
+            let pos = at * 64 + separators.trailing_zeros() as usize;
+            separators &= separators - 1;
+            if let Some(Some(slot)) = slot_of_field.get(field) {
+                fields[*slot] = (base + start, base + pos);
+            }
+            if bytes[pos] == b'\n' {
+                whole(field, start, pos)?;
+                row(&fields)?;
+                rows += 1;
+                field = 0;
+            } else {
+                field += 1;
+            }
+            start = pos + 1;
         }
-        start = pos + 1;
     }
     if start < bytes.len() {
         whole(field, start, bytes.len())?;
@@ -716,5 +756,34 @@ mod tests {
             assert!(fold(&mut plain, &asked, 8).is_none(), "{asked:?}");
             assert!(plain.read(&asked).unwrap().is_none(), "{asked:?}");
         }
+    }
+
+    /// The separators of every byte value at every position of a 64-byte chunk, and of
+    /// short chunks, are found as a byte-by-byte search finds them; quotes and carriage
+    /// returns are flagged wherever they are.
+    #[test]
+    fn separators_are_found_at_every_position_of_a_chunk() {
+        let naive = |chunk: &[u8]| {
+            let mut bits = 0u64;
+            for (i, &b) in chunk.iter().enumerate() {
+                if b == b',' || b == b'\n' {
+                    bits |= 1 << i;
+                }
+            }
+            (bits, chunk.iter().any(|&b| b == b'"' || b == b'\r'))
+        };
+        for len in [0, 1, 7, 8, 9, 63, 64] {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    // Neighbours that differ from the byte by one bit, or carry into it.
+                    let mut chunk: Vec<u8> =
+                        (0..len).map(|i| [b'+', b'-', 0x80, 0xff][i % 4]).collect();
+                    chunk[at] = byte;
+                    assert_eq!(separators(&chunk), naive(&chunk), "{len} {at} {byte}");
+                }
+            }
+        }
+        let line = b"a,bb,,ccc\nd,e,f,g\n".repeat(4);
+        assert_eq!(separators(&line[..64]), naive(&line[..64]));
     }
 }
