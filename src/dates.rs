@@ -77,7 +77,13 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 
 /// Parses `YYYY-MM-DD` into a day number.
 pub fn parse_day(text: &str) -> Option<i32> {
-    let b = text.trim().as_bytes();
+    parse_plain_day(text.trim())
+}
+
+/// [`parse_day`] of a date with nothing around it: "2025-07-03" exactly, as exports write
+/// dates. Readers of such files try it first, and fall back to the lenient parsers.
+pub fn parse_plain_day(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
@@ -158,6 +164,17 @@ mod tests {
         assert_eq!(parse_day("2024-1-01"), None);
         assert_eq!(parse_day("01/02/2024"), None);
         assert_eq!(parse_day(""), None);
+        // Spaces around a date are the lenient parser's to take, not the plain one's.
+        assert_eq!(parse_day(" 2024-02-29 "), Some(19_782));
+        assert_eq!(parse_plain_day(" 2024-02-29 "), None);
+        assert_eq!(parse_plain_day("2024-02-29T00:00"), None);
+        // Every day of four years, leap day included, is the same by both.
+        for day in 19_000..20_461 {
+            let (y, m, d) = civil_from_days(day);
+            let text = format!("{y:04}-{m:02}-{d:02}");
+            assert_eq!(parse_plain_day(&text), Some(day), "{text}");
+            assert_eq!(parse_date_or_timestamp(&text), Some(day), "{text}");
+        }
     }
 
     #[test]

@@ -7,11 +7,10 @@
 //! the two paths are the same (the tests compare them).
 
 use std::collections::HashMap;
-
-use xxhash_rust::xxh3::xxh3_64;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::csv::PlainCsv;
-use super::{CustomerIndex, EventPart, Lookup};
+use super::{hash_id, CustomerIndex, EventPart, IdRun, Lookup, PartIds};
 use crate::dates;
 use crate::schema;
 
@@ -35,35 +34,81 @@ trait Columns: Send {
 /// the table's own columns.
 struct Piece<C> {
     lookup: Lookup,
+    ids: PieceIds,
     event: EventPart,
     columns: C,
+}
+
+/// How a piece follows its ids: while they increase, or by hashing each.
+enum PieceIds {
+    Run(IdRun),
+    Hashes(Vec<u64>),
 }
 
 /// Reads an event table's part: `columns` are ours, the event's id and the customer's id
 /// first. `row` parses the rest of a row into the table's columns and gives the row's
 /// day (for the table's date range); `None` when anything is to be reported, which gives
 /// the part back.
+///
+/// The ids are first followed while they increase (see [`PartIds`]); at the first that
+/// does not, the part is read again hashing every id, and so are the table's later parts
+/// (`hashed` is set for them).
 fn events<C: Columns>(
     plain: &mut PlainCsv,
     names: &HashMap<&'static str, String>,
     index: &CustomerIndex<'_>,
     columns: &[&str],
+    hashed: &AtomicBool,
     row: impl Fn(&mut C, &[&str]) -> Option<i32> + Sync,
 ) -> std::io::Result<Option<(EventPart, C)>> {
     let theirs: Option<Vec<String>> = columns.iter().map(|c| names.get(c).cloned()).collect();
     let Some(theirs) = theirs.filter(|_| index.usable()) else {
         return Ok(None);
     };
+    let mut read = follow(plain, &theirs, index, hashed.load(Ordering::Relaxed), &row)?;
+    if let Followed::OutOfOrder = read {
+        hashed.store(true, Ordering::Relaxed);
+        read = follow(plain, &theirs, index, true, &row)?;
+    }
+    Ok(match read {
+        Followed::Read(part, columns) => Some((part, columns)),
+        Followed::OutOfOrder | Followed::Refused => None,
+    })
+}
+
+/// What one reading of a part gave.
+enum Followed<C> {
+    Read(EventPart, C),
+    /// An id did not follow the one before: read the part again, hashing.
+    OutOfOrder,
+    /// A row has something to report.
+    Refused,
+}
+
+/// Reads a part for [`events`], following its ids while they increase or, with `hash`,
+/// hashing every one.
+fn follow<C: Columns>(
+    plain: &mut PlainCsv,
+    theirs: &[String],
+    index: &CustomerIndex<'_>,
+    hash: bool,
+    row: &(impl Fn(&mut C, &[&str]) -> Option<i32> + Sync),
+) -> std::io::Result<Followed<C>> {
+    let out_of_order = AtomicBool::new(false);
+    let new_ids = |rows| match hash {
+        true => PieceIds::Hashes(Vec::with_capacity(rows)),
+        false => PieceIds::Run(IdRun::default()),
+    };
     let start = |rows| Piece {
         lookup: Lookup::default(),
+        ids: new_ids(rows),
         event: EventPart {
             numbers: Vec::with_capacity(rows),
-            id_hashes: Vec::with_capacity(rows),
             ..EventPart::default()
         },
         columns: C::with_capacity(rows),
     };
-    let pieces = plain.fold_rows(&theirs, start, |piece, fields| {
+    let pieces = plain.fold_rows(theirs, start, |piece, fields| {
         let [id, customer_id, rest @ ..] = fields else {
             return false;
         };
@@ -78,35 +123,99 @@ fn events<C: Columns>(
         let Some(day) = row(&mut piece.columns, rest) else {
             return false;
         };
+        match &mut piece.ids {
+            PieceIds::Run(run) => {
+                if !run.push(id) {
+                    out_of_order.store(true, Ordering::Relaxed);
+                    return false;
+                }
+            }
+            PieceIds::Hashes(hashes) => hashes.push(hash_id(id)),
+        }
         piece.event.numbers.push(Some(number));
-        piece.event.id_hashes.push(xxh3_64(id.as_bytes()));
         piece.event.range.add(day);
         true
     })?;
+    if out_of_order.into_inner() {
+        return Ok(Followed::OutOfOrder);
+    }
     let Some(pieces) = pieces else {
-        return Ok(None);
+        return Ok(Followed::Refused);
     };
     let rows = pieces.iter().map(|p| p.event.numbers.len()).sum();
     let mut part = EventPart::default();
     part.numbers.reserve_exact(rows);
-    part.id_hashes.reserve_exact(rows);
+    let mut ids = new_ids(rows);
     let mut columns = C::with_capacity(rows);
     for piece in pieces {
+        match (&mut ids, piece.ids) {
+            (PieceIds::Run(run), PieceIds::Run(later)) => {
+                if !run.append(later) {
+                    return Ok(Followed::OutOfOrder);
+                }
+            }
+            (PieceIds::Hashes(hashes), PieceIds::Hashes(later)) => hashes.extend(later),
+            _ => unreachable!("every piece follows its ids as the part does"),
+        }
         part.numbers.extend(piece.event.numbers);
-        part.id_hashes.extend(piece.event.id_hashes);
         part.range.merge(&piece.event.range);
         columns.append(piece.columns);
     }
-    Ok(Some((part, columns)))
+    part.ids = match ids {
+        PieceIds::Run(run) => match run.finish() {
+            Some(ids) => ids,
+            None => return Ok(Followed::Refused),
+        },
+        PieceIds::Hashes(hashes) => PartIds::Hashes(hashes),
+    };
+    Ok(Followed::Read(part, columns))
 }
 
 /// An amount as the general path reads it (`read::numbers`): finite, and here also not
 /// negative (a negative amount is a problem to report).
 fn parse_amount(text: &str) -> Option<f64> {
+    if let Some(amount) = plain_decimal(text.as_bytes()) {
+        return Some(amount);
+    }
     text.trim()
         .parse::<f64>()
         .ok()
         .filter(|a| a.is_finite() && *a >= 0.0)
+}
+
+/// Powers of ten that are exact in an `f64`.
+const EXACT_POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// The value of a plain decimal ("84.58", "3", "0.5": digits, at most one point with a
+/// digit on each side, at most 15 digits), as `str::parse` gives it; `None` for anything
+/// else. The digits are an integer below 2^53 and the power of ten is exact, so the one
+/// division is correctly rounded, as the parse is: the same `f64`, bit for bit (Clinger's
+/// fast path, which the standard parser takes after a slower scan).
+fn plain_decimal(bytes: &[u8]) -> Option<f64> {
+    let mut mantissa: u64 = 0;
+    let mut digits = 0;
+    // Digits seen before the point, once it is seen.
+    let mut point: Option<usize> = None;
+    for &b in bytes {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if point.is_none() => point = Some(digits),
+            _ => return None,
+        }
+    }
+    let decimals = match point {
+        None => 0,
+        Some(before) => digits - before,
+    };
+    if digits == 0 || digits > 15 || point.is_some_and(|before| before == 0 || decimals == 0) {
+        return None;
+    }
+    Some(mantissa as f64 / EXACT_POWERS_OF_TEN[decimals])
 }
 
 /// An orders part's own columns: the order days, the amounts.
@@ -131,6 +240,7 @@ pub(super) fn orders(
     plain: &mut PlainCsv,
     names: &HashMap<&'static str, String>,
     index: &CustomerIndex<'_>,
+    hashed: &AtomicBool,
 ) -> std::io::Result<Option<Direct<OrderValues>>> {
     let columns = [
         schema::ORDER_ID,
@@ -143,11 +253,14 @@ pub(super) fn orders(
         names,
         index,
         &columns,
+        hashed,
         |(days, amounts): &mut OrderColumns, row| {
             let [day, amount] = row else {
                 return None;
             };
-            let (day, amount) = (dates::parse_date_or_timestamp(day)?, parse_amount(amount)?);
+            let day =
+                dates::parse_plain_day(day).or_else(|| dates::parse_date_or_timestamp(day))?;
+            let amount = parse_amount(amount)?;
             days.push(day);
             amounts.push(amount);
             Some(day)
@@ -188,6 +301,7 @@ pub(super) fn tickets(
     plain: &mut PlainCsv,
     names: &HashMap<&'static str, String>,
     index: &CustomerIndex<'_>,
+    hashed: &AtomicBool,
 ) -> std::io::Result<Option<Direct<TicketValues>>> {
     let columns = [
         schema::TICKET_ID,
@@ -201,6 +315,7 @@ pub(super) fn tickets(
         names,
         index,
         &columns,
+        hashed,
         |t: &mut TicketColumns, row| {
             let [created, priority, resolved] = row else {
                 return None;
@@ -254,6 +369,7 @@ mod tests {
                 &mut PlainCsv,
                 &HashMap<&'static str, String>,
                 &CustomerIndex<'_>,
+                &AtomicBool,
             ) -> std::io::Result<Option<Direct<T>>>
             + Send
             + Sync,
@@ -273,7 +389,8 @@ mod tests {
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| reader(&mut plain, &names, &index(ids)))
+        let hashed = AtomicBool::new(false);
+        pool.install(|| reader(&mut plain, &names, &index(ids), &hashed))
             .unwrap()
     }
 
@@ -325,10 +442,12 @@ mod tests {
             let numbers: Vec<Option<u32>> =
                 [0, 0, 1, 2, 4, 3, 4, 0, 1].into_iter().map(Some).collect();
             assert_eq!(part.numbers, numbers, "{threads} threads");
-            let hashes: Vec<u64> = (0..9)
-                .map(|i| xxh3_64(format!("O{i}").as_bytes()))
-                .collect();
-            assert_eq!(part.id_hashes, hashes);
+            // O0 to O8 increase: none repeats, and none is hashed.
+            assert!(
+                matches!(&part.ids, PartIds::Increasing { first, last } if first == "O0" && last == "O8"),
+                "{:?}",
+                part.ids
+            );
             assert_eq!(part.dropped, 0);
             assert_eq!(part.range.0, Some((day(2024, 12, 31), day(2025, 2, 3))));
             let feb = |d| day(2025, 2, d);
@@ -400,7 +519,9 @@ mod tests {
             assert_eq!(direct.nulls, [("closed".to_string(), 1)]);
             let (part, (created, resolved, priority)) = direct.value;
             assert_eq!(part.numbers, [Some(1), Some(1), Some(3), Some(0)]);
-            assert_eq!(part.id_hashes[2], xxh3_64(b"T3"));
+            assert!(
+                matches!(&part.ids, PartIds::Increasing { first, last } if first == "T1" && last == "T4")
+            );
             assert_eq!(
                 created,
                 [
@@ -440,5 +561,104 @@ mod tests {
             let text = format!("{header}{valid}{bad}");
             assert!(read(&text, &ids, 2, &theirs, tickets).is_none(), "{why}");
         }
+    }
+
+    /// Ids that do not increase are hashed, wherever the order breaks: within a piece of
+    /// the file, between two pieces (read on two threads), or only at the last row; the
+    /// values read are those of increasing ids. A repeated id does not increase either.
+    #[test]
+    fn ids_out_of_order_are_hashed_wherever_the_order_breaks() {
+        let ids = customer_ids();
+        let text = |order_ids: &[&str]| {
+            let mut text = String::from(HEADER);
+            for (i, id) in order_ids.iter().enumerate() {
+                text.push_str(&format!("n,{i},2025-02-01,C{},{id}\n", 1 + i % 5));
+            }
+            text
+        };
+        let cases: [&[&str]; 5] = [
+            &["O1", "O0", "O2", "O3", "O4", "O5"],
+            &["O3", "O4", "O5", "O0", "O1", "O2"],
+            &["O0", "O1", "O2", "O3", "O4", "O0"],
+            &["O0", "O1", "O1", "O2", "O3", "O4"],
+            &["O10", "O9", "O11", "O12", "O13", "O14"],
+        ];
+        for order_ids in cases {
+            let hashes: Vec<u64> = order_ids.iter().map(|id| hash_id(id)).collect();
+            for threads in [1, 2, 4] {
+                let direct = read_orders(&text(order_ids), &ids, threads).expect("valid rows");
+                let (part, _, amounts) = direct.value;
+                assert_eq!(amounts, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+                assert!(
+                    matches!(&part.ids, PartIds::Hashes(h) if *h == hashes),
+                    "{order_ids:?} on {threads} threads: {:?}",
+                    part.ids
+                );
+            }
+        }
+        // Digits compare as numbers: O8 to O11 increase.
+        let direct = read_orders(&text(&["O8", "O9", "O10", "O11"]), &ids, 2).unwrap();
+        assert!(matches!(
+            &direct.value.0.ids,
+            PartIds::Increasing { first, last } if first == "O8" && last == "O11"
+        ));
+    }
+
+    /// Plain decimals convert to the `f64` that `str::parse` gives, bit for bit: every
+    /// amount of cents up to 10^6 in steps that cover every last digit, long and short
+    /// ones, and leading zeros; anything else is left to the parse.
+    #[test]
+    fn plain_decimals_are_the_parsed_values_bit_for_bit() {
+        let same = |text: &str| {
+            let fast = plain_decimal(text.as_bytes()).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(
+                fast.to_bits(),
+                text.parse::<f64>().unwrap().to_bits(),
+                "{text}"
+            );
+        };
+        for cents in (0..100_000_000u64).step_by(997).chain(0..2_000) {
+            same(&format!("{}.{:02}", cents / 100, cents % 100));
+            same(&format!("{}.{}", cents / 10, cents % 10));
+            same(&cents.to_string());
+        }
+        for text in [
+            "0.1",
+            "0.2",
+            "0.3",
+            "1.005",
+            "2.675",
+            "9007199.25474099",
+            "123456789012345",
+            "99999999999999.9",
+            "0.00000000000001",
+            "007.50",
+            "0.0",
+        ] {
+            same(text);
+        }
+        for other in [
+            "",
+            ".",
+            "5.",
+            ".5",
+            "1.2.3",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "1e2",
+            "inf",
+            "1,5",
+            "1234567890123456",
+            "0.1234567890123456",
+        ] {
+            assert_eq!(plain_decimal(other.as_bytes()), None, "{other:?}");
+        }
+        // What the fast path leaves is still read by the parse.
+        assert_eq!(parse_amount(" 7.25 "), Some(7.25));
+        assert_eq!(parse_amount("1e2"), Some(100.0));
+        assert_eq!(parse_amount("1234567890123456"), Some(1234567890123456.0));
+        assert_eq!(parse_amount("-1"), None);
     }
 }

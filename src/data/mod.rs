@@ -24,6 +24,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use polars::prelude::PolarsError;
 use rayon::prelude::*;
@@ -50,34 +51,13 @@ pub struct Categorical {
 }
 
 impl Categorical {
-    /// Codes the values in one pass, numbering each label where it first appears, then
-    /// sorts the few distinct labels and renumbers: a million rows of a handful of
-    /// segments are hashed once instead of sorted as strings.
+    /// Codes the values: each label numbered where it first appears, then the few
+    /// distinct labels sorted and the codes renumbered.
+    #[cfg(test)]
     fn from_values(values: Vec<Option<String>>) -> Categorical {
-        let mut first_seen: HashMap<&str, u32> = HashMap::new();
-        let mut codes: Vec<u32> = values
-            .iter()
-            .map(|v| match v {
-                Some(v) => {
-                    let next = first_seen.len() as u32;
-                    *first_seen.entry(v.as_str()).or_insert(next)
-                }
-                None => NULL_CODE,
-            })
-            .collect();
-        let mut levels: Vec<(&str, u32)> = first_seen.into_iter().collect();
-        levels.sort_unstable();
-        let mut sorted_code = vec![0u32; levels.len()];
-        for (rank, (_, seen)) in levels.iter().enumerate() {
-            sorted_code[*seen as usize] = rank as u32;
-        }
-        for code in codes.iter_mut().filter(|c| **c != NULL_CODE) {
-            *code = sorted_code[*code as usize];
-        }
-        Categorical {
-            codes,
-            levels: levels.into_iter().map(|(l, _)| l.to_string()).collect(),
-        }
+        let mut coder = Coder::default();
+        coder.append(Coder::part(values.iter().map(Option::as_deref)), 0);
+        coder.finish(values.len())
     }
 
     /// The level of row `idx`, or `None` for a null.
@@ -91,6 +71,81 @@ impl Categorical {
         Categorical {
             codes: self.codes[range].to_vec(),
             levels: self.levels.clone(),
+        }
+    }
+}
+
+/// A label column coded part by part: each part codes its own values while it is read (in
+/// parallel with other parts), then its few levels are renumbered into the column's as
+/// the parts are merged in file order. No label is held as a string per row.
+#[derive(Default)]
+struct Coder {
+    codes: Vec<u32>,
+    /// In the order first seen; sorted by [`Coder::finish`].
+    levels: Vec<String>,
+    seen: HashMap<String, u32>,
+}
+
+/// One part's codes, into its own levels (in the order first seen).
+type PartCodes = (Vec<u32>, Vec<String>);
+
+impl Coder {
+    /// Codes one part's values; `None` is a null.
+    fn part<'a>(values: impl Iterator<Item = Option<&'a str>>) -> PartCodes {
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        let mut levels = Vec::new();
+        let codes = values
+            .map(|v| match v {
+                Some(v) => *seen.entry(v).or_insert_with(|| {
+                    levels.push(v.to_string());
+                    levels.len() as u32 - 1
+                }),
+                None => NULL_CODE,
+            })
+            .collect();
+        (codes, levels)
+    }
+
+    /// Appends a part's codes after `before` rows, the rows of earlier parts without the
+    /// column being null.
+    fn append(&mut self, (codes, levels): PartCodes, before: usize) {
+        self.codes.resize(before, NULL_CODE);
+        let ours: Vec<u32> = levels
+            .into_iter()
+            .map(|level| {
+                let next = self.levels.len() as u32;
+                *self.seen.entry(level).or_insert_with_key(|level| {
+                    self.levels.push(level.clone());
+                    next
+                })
+            })
+            .collect();
+        self.codes.extend(codes.iter().map(|&c| match c {
+            NULL_CODE => NULL_CODE,
+            c => ours[c as usize],
+        }));
+    }
+
+    /// The column of `rows` rows (rows after the last part with the column are null),
+    /// its levels sorted so that codes do not depend on the order rows come in.
+    fn finish(mut self, rows: usize) -> Categorical {
+        self.codes.resize(rows, NULL_CODE);
+        let mut order: Vec<u32> = (0..self.levels.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.levels[a as usize].cmp(&self.levels[b as usize]));
+        let mut sorted_code = vec![0u32; order.len()];
+        for (rank, &seen) in order.iter().enumerate() {
+            sorted_code[seen as usize] = rank as u32;
+        }
+        for code in self.codes.iter_mut().filter(|c| **c != NULL_CODE) {
+            *code = sorted_code[*code as usize];
+        }
+        let mut levels: Vec<Option<String>> = self.levels.into_iter().map(Some).collect();
+        Categorical {
+            codes: self.codes,
+            levels: order
+                .iter()
+                .map(|&seen| levels[seen as usize].take().expect("each level once"))
+                .collect(),
         }
     }
 }
@@ -617,25 +672,35 @@ impl<'a> CustomerIndex<'a> {
         !self.ids.is_empty()
     }
 
-    /// The number of `id`. When `next` is given, customer `next` is tried first: events
-    /// exported in the order of the customers table go from one customer to the next,
-    /// and comparing with the next id (read in order, so from cache) saves the hash
-    /// table's two cache misses.
+    /// The number of `id`. When `next` is given, customers `next` to `next + LOOK_AHEAD - 1`
+    /// are tried first: events exported in the order of the customers table go from one
+    /// customer to a later one close by (the next, or a few on where customers have no
+    /// tickets or surveys), and comparing with those ids (read in order, so from cache)
+    /// saves the hash table's cache misses.
     fn find(&self, id: &str, next: Option<usize>) -> Option<u32> {
         if let Some(k) = next.filter(|_| self.unique) {
-            if self.ids.get(k).is_some_and(|candidate| candidate == id) {
-                return Some(k as u32);
+            let mut ahead = self
+                .ids
+                .get(k..)
+                .unwrap_or_default()
+                .iter()
+                .take(LOOK_AHEAD);
+            if let Some(step) = ahead.position(|candidate| candidate == id) {
+                return Some((k + step) as u32);
             }
         }
         self.map.get(id.as_bytes()).copied()
     }
 }
 
+/// Customers tried in order before the hash table (see [`CustomerIndex::find`]).
+const LOOK_AHEAD: usize = 8;
+
 /// Looks up the customer numbers of a part's events row by row. Exports usually list a
 /// customer's rows together, so the previous row's customer is tried first (compared
 /// with its id, read from the index's list); and often in the customers table's order,
-/// so while each new customer has been the next one, the next one is tried before the
-/// hash table.
+/// so while each new customer has been one of the few after the last, those few are tried
+/// before the hash table.
 #[derive(Default)]
 struct Lookup {
     previous: Option<u32>,
@@ -654,7 +719,7 @@ impl Lookup {
         }
         let next = self.previous.map(|n| n as usize + 1);
         let number = index.find(id, next.filter(|_| self.in_order))?;
-        self.in_order = next == Some(number as usize);
+        self.in_order = next.is_some_and(|k| (k..k + LOOK_AHEAD).contains(&(number as usize)));
         self.previous = Some(number);
         Some(number)
     }
@@ -925,8 +990,8 @@ impl Reader<'_> {
         let opts = self.opts;
         let mut ids: Vec<String> = Vec::new();
         let mut signup_day = Vec::new();
-        let mut segment: Option<Vec<Option<String>>> = None;
-        let mut region: Option<Vec<Option<String>>> = None;
+        let mut segment: Option<Coder> = None;
+        let mut region: Option<Coder> = None;
         let mut churned_at: Option<Vec<Option<i32>>> = None;
         let mut extra_columns: Vec<String> = Vec::new();
         let mut seen: HashMap<IdKey, u32, IdHashing> = HashMap::with_hasher(IdHashing);
@@ -947,16 +1012,11 @@ impl Reader<'_> {
                 let mut labels = [None, None];
                 for (name, slot) in [schema::SEGMENT, schema::REGION].iter().zip(&mut labels) {
                     if let Some((column, _)) = pf.column(name) {
-                        *slot = Some(
-                            read::texts(column)?
-                                .iter()
-                                .map(|v| {
-                                    v.map(str::trim)
-                                        .filter(|v| !v.is_empty())
-                                        .map(str::to_string)
-                                })
-                                .collect::<Vec<_>>(),
-                        );
+                        let texts = read::texts(column)?;
+                        let values = texts
+                            .iter()
+                            .map(|v| v.map(str::trim).filter(|v| !v.is_empty()));
+                        *slot = Some(Coder::part(values));
                     }
                 }
                 let churned_at = match pf.column(schema::CHURNED_AT) {
@@ -1003,8 +1063,11 @@ impl Reader<'_> {
                 range.extend(&signup);
                 signup_day.extend(signup.into_iter().map(|d| d.unwrap_or(0)));
                 // A column present in only some part files is null in the others.
-                for (values, slot) in [(part_segment, &mut segment), (part_region, &mut region)] {
-                    append_or_pad(slot, values, before, converted.rows);
+                for (codes, slot) in [(part_segment, &mut segment), (part_region, &mut region)] {
+                    if let Some(codes) = codes {
+                        slot.get_or_insert_with(Coder::default)
+                            .append(codes, before);
+                    }
                 }
                 append_or_pad(&mut churned_at, part_churned, before, converted.rows);
                 for name in extra {
@@ -1016,12 +1079,7 @@ impl Reader<'_> {
         );
         self.report.problems.extend(duplicates);
         let n = ids.len();
-        let finish = |values: Option<Vec<Option<String>>>| {
-            values.map(|mut v| {
-                v.resize(n, None);
-                Categorical::from_values(v)
-            })
-        };
+        let finish = |coder: Option<Coder>| coder.map(|c| c.finish(n));
         if let Some(c) = churned_at.as_mut() {
             c.resize(n, None);
         }
@@ -1079,8 +1137,10 @@ impl Reader<'_> {
         let mut day = Vec::new();
         let mut amount = Vec::new();
         // Each part's vectors are freed as soon as they are merged.
+        // Set once a part's ids do not increase: later parts hash theirs from the start.
+        let hashed = AtomicBool::new(false);
         let direct = |plain: &mut csv::PlainCsv, names: &HashMap<&'static str, String>| {
-            direct::orders(plain, names, index)
+            direct::orders(plain, names, index, &hashed)
         };
         self.read_table(
             Table::Orders,
@@ -1133,8 +1193,10 @@ impl Reader<'_> {
         let mut created = Vec::new();
         let mut resolved = Vec::new();
         let mut priority = Vec::new();
+        // Set once a part's ids do not increase: later parts hash theirs from the start.
+        let hashed = AtomicBool::new(false);
         let direct = |plain: &mut csv::PlainCsv, names: &HashMap<&'static str, String>| {
-            direct::tickets(plain, names, index)
+            direct::tickets(plain, names, index, &hashed)
         };
         let present = self.read_table(
             Table::Tickets,
@@ -1447,9 +1509,8 @@ fn append_or_pad<V>(
 struct EventPart {
     /// Per row: the customer number, `None` for an unknown customer.
     numbers: Vec<Option<u32>>,
-    /// Per row: the 64-bit hash of the row's id (a missing id hashes as an empty one; it
-    /// is reported as a missing value, never as a duplicate).
-    id_hashes: Vec<u64>,
+    /// What the duplicate check needs of the part's ids.
+    ids: PartIds,
     dropped: usize,
     range: DayRange,
 }
@@ -1465,13 +1526,21 @@ impl EventPart {
         let mut dropped = 0;
         let numbers = customer_numbers(pf, index, drop_unknown, problems, &mut dropped)?;
         let (column, _) = pf.column(id_column).expect("required");
-        let id_hashes = read::texts(column)?
-            .iter()
-            .map(|id| xxh3_64(id.unwrap_or_default().as_bytes()))
-            .collect();
+        let texts = read::texts(column)?;
+        let mut run = IdRun::default();
+        let in_order = texts.iter().all(|id| id.is_some_and(|id| run.push(id)));
+        let ids = match run.finish().filter(|_| in_order) {
+            Some(ids) => ids,
+            None => PartIds::Hashes(
+                texts
+                    .iter()
+                    .map(|id| hash_id(id.unwrap_or_default()))
+                    .collect(),
+            ),
+        };
         Ok(EventPart {
             numbers,
-            id_hashes,
+            ids,
             dropped,
             range: DayRange::default(),
         })
@@ -1485,7 +1554,7 @@ struct EventColumns {
     customer: Vec<u32>,
     dropped: usize,
     range: DayRange,
-    ids: IdHashes,
+    ids: IdChecks,
 }
 
 impl EventColumns {
@@ -1494,7 +1563,7 @@ impl EventColumns {
         self.customer.extend(event.numbers.iter().flatten());
         self.dropped += event.dropped;
         self.range.merge(&event.range);
-        self.ids.parts.push((part, event.id_hashes));
+        self.ids.parts.push((part, event.ids));
     }
 }
 
@@ -1573,6 +1642,197 @@ fn check_no_nulls(column: ColumnRef, origin: &Origin, problems: &mut Vec<Problem
         }
     }
     missing.finish(problems);
+}
+
+/// The 64-bit hash of an event id (a missing id hashes as an empty one; it is reported as a
+/// missing value, never as a duplicate).
+fn hash_id(id: &str) -> u64 {
+    xxh3_64(id.as_bytes())
+}
+
+/// What the duplicate check knows of a part's ids.
+#[derive(Debug)]
+enum PartIds {
+    /// Per row, the hash of its id ([`hash_id`]).
+    Hashes(Vec<u64>),
+    /// Every id is present and follows the one before it in [`id_order`], so none repeats
+    /// within the part; its first and last ids. Exports usually number their events in
+    /// the order they list them, and then no id needs hashing, nor any hash holding.
+    Increasing { first: String, last: String },
+}
+
+impl Default for PartIds {
+    fn default() -> Self {
+        PartIds::Hashes(Vec::new())
+    }
+}
+
+/// The order in which ids are checked to increase: text, with each run of digits compared
+/// as the number it spells ("O9-999" < "O9-1000" < "O10-001"), so that ids numbered with
+/// or without leading zeros, and counters that outgrow their zeros, increase as their
+/// numbers do. It is a strict weak order (runs of digits before bytes above '9', after
+/// bytes below '0'; "1" and "01" equal), so an id less than another is never the same id.
+fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // The shared start of both is the same tokens up to the digit run it may end in.
+    let mut start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    while start > 0 && a[start - 1].is_ascii_digit() {
+        start -= 1;
+    }
+    let (mut a, mut b) = (&a[start..], &b[start..]);
+    loop {
+        let (x, y) = match (a.first(), b.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(&x), Some(&y)) => (x, y),
+        };
+        if x.is_ascii_digit() && y.is_ascii_digit() {
+            let digits = |t: &[u8]| t.iter().take_while(|c| c.is_ascii_digit()).count();
+            let (m, n) = (digits(a), digits(b));
+            let (p, q) = (without_zeros(&a[..m]), without_zeros(&b[..n]));
+            let order = p.len().cmp(&q.len()).then_with(|| p.cmp(q));
+            if order != std::cmp::Ordering::Equal {
+                return order;
+            }
+            (a, b) = (&a[m..], &b[n..]);
+        } else if x != y {
+            return x.cmp(&y);
+        } else {
+            (a, b) = (&a[1..], &b[1..]);
+        }
+    }
+}
+
+/// A run of digits without its leading zeros.
+fn without_zeros(run: &[u8]) -> &[u8] {
+    let zeros = run.iter().take_while(|&&c| c == b'0').count();
+    &run[zeros..]
+}
+
+/// Follows a part's ids, in file order, while each follows the one before.
+#[derive(Default)]
+struct IdRun {
+    first: Option<String>,
+    last: String,
+}
+
+impl IdRun {
+    /// Takes the next id; `false` (and nothing taken) when it does not follow the last.
+    fn push(&mut self, id: &str) -> bool {
+        if self.first.is_none() {
+            self.first = Some(id.to_string());
+        } else if id_order(&self.last, id) != std::cmp::Ordering::Less {
+            return false;
+        }
+        self.last.clear();
+        self.last.push_str(id);
+        true
+    }
+
+    /// Appends the run that follows this one in the file; `false` when it does not
+    /// continue it.
+    fn append(&mut self, later: IdRun) -> bool {
+        match (&self.first, later.first) {
+            (_, None) => true,
+            (None, first) => {
+                *self = IdRun {
+                    first,
+                    last: later.last,
+                };
+                true
+            }
+            (Some(_), Some(first)) => {
+                if id_order(&self.last, &first) != std::cmp::Ordering::Less {
+                    return false;
+                }
+                self.last = later.last;
+                true
+            }
+        }
+    }
+
+    /// The ids of a part taken whole; `None` when it had none.
+    fn finish(self) -> Option<PartIds> {
+        let first = self.first?;
+        Some(PartIds::Increasing {
+            first,
+            last: self.last,
+        })
+    }
+}
+
+/// The ids of an event table's parts, checked for repeats once all are read.
+#[derive(Default)]
+struct IdChecks {
+    parts: Vec<(Part, PartIds)>,
+}
+
+impl IdChecks {
+    /// Reports ids that repeat. When every part's ids increase and the parts' ranges of
+    /// ids do not overlap, no id can repeat and nothing more is done. Otherwise the
+    /// increasing parts' ids are read again and hashed, and all hashes are checked.
+    fn check(
+        self,
+        table: Table,
+        column: &'static str,
+        opts: &LoadOptions,
+        problems: &mut Vec<Problem>,
+    ) {
+        let mut ranges: Vec<(&str, &str)> = Vec::with_capacity(self.parts.len());
+        let mut hashed = false;
+        for (_, ids) in &self.parts {
+            match ids {
+                PartIds::Increasing { first, last } => ranges.push((first, last)),
+                PartIds::Hashes(hashes) => hashed |= !hashes.is_empty(),
+            }
+        }
+        if !hashed {
+            ranges.sort_unstable_by(|a, b| id_order(a.0, b.0));
+            let apart = ranges
+                .windows(2)
+                .all(|pair| id_order(pair[0].1, pair[1].0) == std::cmp::Ordering::Less);
+            if apart {
+                return;
+            }
+        }
+        let theirs = opts.columns.source_name(table, column).to_string();
+        let parts = self
+            .parts
+            .into_par_iter()
+            .map(|(part, ids)| match ids {
+                PartIds::Hashes(hashes) => Ok((part, hashes)),
+                PartIds::Increasing { .. } => {
+                    let hashes = read::Source::open(&part)
+                        .and_then(|source| source.read_columns(std::slice::from_ref(&theirs)))
+                        .and_then(|df| {
+                            let column = df.iter().next().expect("one column asked for");
+                            let texts = read::texts(column)?;
+                            Ok(texts
+                                .iter()
+                                .map(|id| hash_id(id.unwrap_or_default()))
+                                .collect())
+                        });
+                    match hashes {
+                        Ok(hashes) => Ok((part, hashes)),
+                        Err(e) => Err(Box::new(Problem::file_level(
+                            table,
+                            part.path.clone(),
+                            ProblemKind::Unreadable(e.to_string()),
+                        ))),
+                    }
+                }
+            })
+            .collect::<Vec<_>>();
+        let mut hashed = IdHashes::default();
+        for part in parts {
+            match part {
+                Ok(part) => hashed.parts.push(part),
+                Err(problem) => problems.push(*problem),
+            }
+        }
+        hashed.check(table, column, opts, problems);
+    }
 }
 
 /// 64-bit hashes of the ids of every part of a table, row by row, to find duplicates across

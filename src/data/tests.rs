@@ -375,3 +375,159 @@ fn events_are_grouped_by_customer_and_time_and_left_alone_when_they_are() {
     assert_eq!(offsets.0, [0, 0, 0]);
     assert_eq!(perm, None);
 }
+
+/// Ids compare as text with their runs of digits as numbers; a run takes ids while they
+/// increase and appends the run that follows it only when that run continues it.
+#[test]
+fn an_id_run_follows_ids_while_they_increase() {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let increasing = [
+        "", "0", "1", "02", "9", "10", "99", "100", "A", "A1", "A9b", "A10", "O9-999", "O9-1000",
+        "O10-001", "O10-2", "a", "a-b", "ab", "é",
+    ];
+    for (i, a) in increasing.iter().enumerate() {
+        for (j, b) in increasing.iter().enumerate() {
+            assert_eq!(id_order(a, b), i.cmp(&j), "{a:?} against {b:?}");
+        }
+    }
+    // Equal numbers are equal ids in this order, so they never count as increasing.
+    assert_eq!(id_order("A01", "A1"), Equal);
+    assert_eq!(id_order("x007y", "x7z"), Less);
+    assert_eq!(id_order("T0000002-01", "T0000002-1"), Equal);
+    assert_eq!(id_order("C0000012", "C0000011"), Greater);
+    let mut run = IdRun::default();
+    for id in ["9", "10", "11", "A0", "0"] {
+        let expected = id != "0";
+        assert_eq!(run.push(id), expected, "{id}");
+    }
+    // Nothing was taken from the refused id.
+    let mut later = IdRun::default();
+    assert!(later.push("A1") && later.push("A2"));
+    let mut copy = IdRun::default();
+    assert!(copy.push("A0"));
+    assert!(!copy.push("A0"), "a repeated id does not increase");
+    assert!(!copy.push("A00"), "nor the same number");
+    assert!(run.append(later));
+    let Some(PartIds::Increasing { first, last }) = run.finish() else {
+        panic!("a run of ids");
+    };
+    assert_eq!((first.as_str(), last.as_str()), ("9", "A2"));
+    let mut run = IdRun::default();
+    assert!(run.push("5") && run.push("7"));
+    let mut overlapping = IdRun::default();
+    assert!(overlapping.push("6"));
+    assert!(!run.append(overlapping));
+    assert!(run.append(IdRun::default()), "an empty run continues any");
+    assert!(IdRun::default().finish().is_none());
+}
+
+/// Parts whose ids increase and whose ranges lie apart are known to hold no repeated id
+/// without reading anything (their files do not even exist here). Ranges that overlap are
+/// read again and hashed, beside parts hashed already, and a repeat is found in its file
+/// and row; overlapping ranges without a repeat are not a problem.
+#[test]
+fn increasing_ids_apart_need_no_hashing_and_overlaps_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let increasing = |first: &str, last: &str| PartIds::Increasing {
+        first: first.to_string(),
+        last: last.to_string(),
+    };
+    let check = |parts: Vec<(Part, PartIds)>| {
+        let mut problems = Vec::new();
+        IdChecks { parts }.check(
+            Table::Orders,
+            schema::ORDER_ID,
+            &LoadOptions::default(),
+            &mut problems,
+        );
+        problems
+    };
+    let missing = |name: &str| part(dir.path(), &format!("orders/{name}.csv"));
+    // Apart in any order of the parts: 9..10 and 100..200 lie after 1..8.
+    assert!(check(vec![
+        (missing("c"), increasing("100", "200")),
+        (missing("a"), increasing("1", "8")),
+        (missing("b"), increasing("9", "10")),
+    ])
+    .is_empty());
+    // Touching ranges overlap: the files are read, and the missing ones are unreadable.
+    let problems = check(vec![
+        (missing("a"), increasing("1", "8")),
+        (missing("b"), increasing("8", "10")),
+    ]);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems
+        .iter()
+        .all(|p| matches!(p.kind, ProblemKind::Unreadable(_))));
+
+    write(dir.path(), "orders/a.csv", "order_id\n1\n5\n9\n");
+    write(dir.path(), "orders/b.csv", "order_id\n4\n5\n");
+    write(dir.path(), "orders/c.csv", "order_id\n7\n3\n");
+    let a = || (part(dir.path(), "orders/a.csv"), increasing("1", "9"));
+    let b = || (part(dir.path(), "orders/b.csv"), increasing("4", "5"));
+    let c_hashed = || {
+        let hashes = ["7", "3"].iter().map(|id| hash_id(id)).collect();
+        (part(dir.path(), "orders/c.csv"), PartIds::Hashes(hashes))
+    };
+    // 5 is in a.csv and again in b.csv, row 2.
+    for parts in [vec![a(), b()], vec![a(), c_hashed(), b()]] {
+        let problems = check(parts);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].kind, ProblemKind::DuplicateId);
+        assert_eq!(problems[0].file, dir.path().join("orders/b.csv"));
+        assert_eq!(problems[0].first_row, Some(2));
+        assert_eq!(problems[0].first_value.as_deref(), Some("5"));
+        assert_eq!(problems[0].count, 1);
+    }
+    // 1, 5, 9 against 7, 3 overlap without a repeat.
+    assert!(check(vec![a(), c_hashed()]).is_empty());
+}
+
+/// Parts code their labels on their own; merged in file order, their levels are
+/// renumbered into the column's, rows of parts without the column are null, and the
+/// finished column's levels are sorted whatever order the parts saw them in.
+#[test]
+fn label_codes_of_parts_merge_into_sorted_levels() {
+    let part = |values: &[&str]| Coder::part(values.iter().map(|v| (!v.is_empty()).then_some(*v)));
+    let first = part(&["west", "", "east", "west"]);
+    assert_eq!(
+        first,
+        (
+            vec![0, NULL_CODE, 1, 0],
+            vec!["west".to_string(), "east".to_string()]
+        )
+    );
+    let mut coder = Coder::default();
+    // Two rows of an earlier part lacked the column.
+    coder.append(first, 2);
+    // The next part (rows 6..8) sees a new level and an old one; the part after it (rows
+    // 8..9) lacks the column, and so do the last rows.
+    coder.append(part(&["north", "east"]), 6);
+    let coded = coder.finish(10);
+    assert_eq!(coded.levels, ["east", "north", "west"]);
+    let n = NULL_CODE;
+    assert_eq!(coded.codes, [n, n, 2, n, 0, 2, 1, 0, n, n]);
+    assert_eq!(Coder::default().finish(2).codes, [n, n]);
+}
+
+/// Customers a few after the last are found by looking ahead, farther ones, earlier ones
+/// and unknown ones by the hash table, up to the last customer and past it: each id gets
+/// its own number whichever way it is found.
+#[test]
+fn a_lookup_finds_customers_ahead_behind_and_past_the_end() {
+    let ids: Vec<String> = (0..30).map(|k| format!("C{k}")).collect();
+    let mut map = HashMap::with_hasher(IdHashing);
+    for (k, id) in ids.iter().enumerate() {
+        map.insert(IdKey::new(id), k as u32);
+    }
+    let index = CustomerIndex::new(map, &ids);
+    let mut lookup = Lookup::default();
+    // Ahead by 2, by 8 (the last looked at: 4 to 11 after 3), by 9 (one past it), the
+    // same, back, ahead by 8 again and into the end of the list, past the end, back.
+    let visits = [0, 1, 3, 11, 20, 20, 5, 6, 14, 22, 29, 29, 28, 29];
+    for k in visits {
+        assert_eq!(lookup.number(&index, &ids[k]), Some(k as u32), "C{k}");
+    }
+    assert_eq!(lookup.number(&index, "C30"), None);
+    assert_eq!(lookup.number(&index, "C29"), Some(29));
+}
