@@ -31,7 +31,7 @@ pub struct FeaturesArgs {
 }
 
 /// Rows of the table converted and written at a time (a Parquet row group each).
-const WRITE_BATCH_ROWS: usize = 262_144;
+const WRITE_BATCH_ROWS: usize = 131_072;
 
 pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
     if io::TableFormat::of(&args.out).is_none() {
