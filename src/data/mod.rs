@@ -1762,6 +1762,18 @@ impl IdRun {
     }
 }
 
+/// Reads the id column `theirs` of a part again (the duplicate check does, only when it
+/// needs the ids themselves) and maps each row's id with `f`.
+fn reread_ids<T>(
+    part: &Part,
+    theirs: &str,
+    f: impl Fn(Option<&str>) -> T,
+) -> Result<Vec<T>, PolarsError> {
+    let columns = read::Source::open(part)?.read_columns(&[theirs.to_string()])?;
+    let column = columns.iter().next().expect("one column asked for");
+    Ok(read::texts(column)?.iter().map(f).collect())
+}
+
 /// The ids of an event table's parts, checked for repeats once all are read.
 #[derive(Default)]
 struct IdChecks {
@@ -1803,16 +1815,7 @@ impl IdChecks {
             .map(|(part, ids)| match ids {
                 PartIds::Hashes(hashes) => Ok((part, hashes)),
                 PartIds::Increasing { .. } => {
-                    let hashes = read::Source::open(&part)
-                        .and_then(|source| source.read_columns(std::slice::from_ref(&theirs)))
-                        .and_then(|df| {
-                            let column = df.iter().next().expect("one column asked for");
-                            let texts = read::texts(column)?;
-                            Ok(texts
-                                .iter()
-                                .map(|id| hash_id(id.unwrap_or_default()))
-                                .collect())
-                        });
+                    let hashes = reread_ids(&part, &theirs, |id| hash_id(id.unwrap_or_default()));
                     match hashes {
                         Ok(hashes) => Ok((part, hashes)),
                         Err(e) => Err(Box::new(Problem::file_level(
@@ -1943,14 +1946,10 @@ impl IdHashes {
         let mut texts: HashMap<u32, Vec<Option<String>>> = HashMap::new();
         for &(_, part_idx, _) in candidates.iter().flat_map(|g| g.iter()) {
             texts.entry(part_idx).or_insert_with(|| {
-                read::Source::open(parts[part_idx as usize])
-                    .and_then(|source| source.read_columns(std::slice::from_ref(&theirs)))
-                    .ok()
-                    .and_then(|df| {
-                        let text = read::texts(df.iter().next()?).ok()?;
-                        Some(text.iter().map(|v| v.map(str::to_string)).collect())
-                    })
-                    .unwrap_or_default()
+                reread_ids(parts[part_idx as usize], &theirs, |id| {
+                    id.map(str::to_string)
+                })
+                .unwrap_or_default()
             });
         }
         let id_at = |part_idx: u32, row: u32| -> Option<&str> {
