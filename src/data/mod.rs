@@ -1050,6 +1050,8 @@ impl Reader<'_> {
                     converted.part.format == read::Format::Csv,
                 );
                 let before = ids.len();
+                // Grown once per part, not by doubling as rows go in.
+                seen.reserve(part_ids.len());
                 for (row_idx, id) in part_ids.iter().enumerate() {
                     match seen.entry(IdKey::new(id)) {
                         Entry::Occupied(_) => dup.hit(row_idx, || id.clone()),
@@ -1674,8 +1676,27 @@ impl Default for PartIds {
 /// bytes below '0'; "1" and "01" equal), so an id less than another is never the same id.
 fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    // The shared start of both is the same tokens up to the digit run it may end in.
-    let mut start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let at = shared_prefix(a, b);
+    let digit = |c: Option<&u8>| c.is_some_and(u8::is_ascii_digit);
+    let (x, y) = (a.get(at), b.get(at));
+    // The usual case, decided at the first difference: there both sides are outside a
+    // run of digits (any run before it ended at the same place in both, so with equal
+    // numbers), or both are inside runs that go on equally far (runs of one length compare
+    // as numbers the way they compare as text). An end of text sorts first, as in the
+    // general order.
+    if !digit(x) && !digit(y) {
+        return x.cmp(&y);
+    }
+    if digit(x) && digit(y) && digit_run(&a[at..]) == digit_run(&b[at..]) {
+        return x.cmp(&y);
+    }
+    id_order_by_runs(a, b, at)
+}
+
+/// [`id_order`] token by token, from the start of the digit run (if any) that holds byte
+/// `at`, the first where `a` and `b` differ.
+fn id_order_by_runs(a: &[u8], b: &[u8], at: usize) -> std::cmp::Ordering {
+    let mut start = at;
     while start > 0 && a[start - 1].is_ascii_digit() {
         start -= 1;
     }
@@ -1688,8 +1709,7 @@ fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
             (Some(&x), Some(&y)) => (x, y),
         };
         if x.is_ascii_digit() && y.is_ascii_digit() {
-            let digits = |t: &[u8]| t.iter().take_while(|c| c.is_ascii_digit()).count();
-            let (m, n) = (digits(a), digits(b));
+            let (m, n) = (digit_run(a), digit_run(b));
             let (p, q) = (without_zeros(&a[..m]), without_zeros(&b[..n]));
             let order = p.len().cmp(&q.len()).then_with(|| p.cmp(q));
             if order != std::cmp::Ordering::Equal {
@@ -1702,6 +1722,30 @@ fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
             (a, b) = (&a[1..], &b[1..]);
         }
     }
+}
+
+/// The length of the longest common start of `a` and `b`, compared eight bytes at a time.
+fn shared_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let word = |t: &[u8], i: usize| u64::from_le_bytes(t[i..i + 8].try_into().expect("8 bytes"));
+    let mut i = 0;
+    while i + 8 <= n {
+        let difference = word(a, i) ^ word(b, i);
+        if difference != 0 {
+            return i + (difference.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// The number of digits `text` starts with.
+fn digit_run(text: &[u8]) -> usize {
+    text.iter().take_while(|c| c.is_ascii_digit()).count()
 }
 
 /// A run of digits without its leading zeros.
