@@ -7,6 +7,7 @@
 //! metric undefined (no rows, one class only, a probability outside [0, 1]) is an error,
 //! never a NaN.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Probabilities are clipped to [EPS, 1 - EPS] for log loss, so a confident mistake costs
@@ -107,11 +108,37 @@ pub(crate) fn check_both_classes(y: &[bool]) -> Result<usize, MetricError> {
     Ok(positives)
 }
 
+/// Row indices by descending score (in the order of `f64::total_cmp`); equal scores keep
+/// ascending row order.
+pub(crate) fn descending_order(scores: &[f64]) -> Vec<usize> {
+    // Sorting (key, row) pairs reads each score once, where sorting rows by their scores
+    // would read two scores, far apart in memory, per comparison. The key orders as
+    // `total_cmp` does, reversed; rows are distinct, so an unstable sort of the pairs
+    // gives the stable order, and the same one on any number of threads.
+    let mut keyed: Vec<(u64, usize)> = scores
+        .iter()
+        .enumerate()
+        .map(|(row, &score)| (!total_order_key(score), row))
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, row)| row).collect()
+}
+
+/// A key whose unsigned order is the order of [`f64::total_cmp`]: negative numbers have
+/// all their bits flipped (the more negative, the smaller), the others their sign bit.
+fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
 /// Row indices sorted by descending score, grouped into runs of equal score:
 /// (positives, negatives) per distinct score.
 fn tied_groups(y: &[bool], scores: &[f64]) -> Vec<(usize, usize)> {
-    let mut order: Vec<usize> = (0..y.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let order = descending_order(scores);
     let mut groups: Vec<(usize, usize)> = Vec::new();
     let mut last: Option<f64> = None;
     for idx in order {
@@ -208,6 +235,30 @@ mod tests {
     #[track_caller]
     fn close(got: f64, want: f64) {
         assert!((got - want).abs() < 1e-12, "got {got}, want {want}");
+    }
+
+    /// Descending in `total_cmp`'s order (NaN above infinity, 0 above -0), ties in row
+    /// order; the same as a stable sort of the rows by their scores.
+    #[test]
+    fn descending_order_by_hand() {
+        let nan = f64::NAN;
+        let scores = [
+            0.5,
+            -1.0,
+            nan,
+            0.0,
+            0.5,
+            -0.0,
+            f64::INFINITY,
+            -nan,
+            0.5,
+            -1.0,
+        ];
+        assert_eq!(descending_order(&scores), [2, 6, 0, 4, 8, 3, 5, 1, 9, 7]);
+        let mut stable: Vec<usize> = (0..scores.len()).collect();
+        stable.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        assert_eq!(descending_order(&scores), stable);
+        assert!(descending_order(&[]).is_empty());
     }
 
     #[test]

@@ -222,12 +222,16 @@ fn summarize(
 struct ScoreGroups {
     code: Vec<u64>,
     score: Vec<f64>,
+    /// `(row, code)` of every row, by descending score: a replicate adds up its draws
+    /// group by group in this order, reading memory in sequence.
+    ranked: Vec<(usize, usize)>,
 }
 
 impl ScoreGroups {
     fn new(y: &[bool], scores: &[f64]) -> ScoreGroups {
         let mut code = vec![0u64; scores.len()];
         let mut score: Vec<f64> = Vec::new();
+        let mut ranked = Vec::with_capacity(scores.len());
         for row in descending_order(scores) {
             if score
                 .last()
@@ -236,8 +240,13 @@ impl ScoreGroups {
                 score.push(scores[row]);
             }
             code[row] = 2 * (score.len() as u64 - 1) + u64::from(y[row]);
+            ranked.push((row, code[row] as usize));
         }
-        ScoreGroups { code, score }
+        ScoreGroups {
+            code,
+            score,
+            ranked,
+        }
     }
 
     fn group_of(&self, row: usize) -> usize {
@@ -254,11 +263,40 @@ struct Draw<'a> {
     counts: Vec<u32>,
 }
 
+/// The most times a row is counted as drawn in a byte; a replicate drawing a row more
+/// often (as good as never: 255 draws of one row in n) is counted again in full.
+const TIMES_LIMIT: u8 = u8::MAX;
+
 impl<'a> Draw<'a> {
     fn new(groups: &'a ScoreGroups, seed: u64, r: usize) -> Draw<'a> {
+        Self::counted(groups, seed, r, TIMES_LIMIT)
+    }
+
+    /// Counts the draws of replicate `r`: first how many times each row is drawn, a byte
+    /// per row (small enough to stay in cache while draws land all over it), then per group,
+    /// in the order of `groups.ranked`. A row drawn `limit` times sends the whole
+    /// replicate to counting each draw straight into its group.
+    fn counted(groups: &'a ScoreGroups, seed: u64, r: usize, limit: u8) -> Draw<'a> {
+        let n = groups.code.len();
+        let mut times = vec![0u8; n];
+        let mut saturated = false;
+        for row in Self::rows(n, seed, r) {
+            let t = &mut times[row];
+            if *t < limit {
+                *t += 1;
+            } else {
+                saturated = true;
+            }
+        }
         let mut counts = vec![0u32; 2 * groups.score.len()];
-        for row in Self::rows(groups.code.len(), seed, r) {
-            counts[groups.code[row] as usize] += 1;
+        if saturated {
+            for row in Self::rows(n, seed, r) {
+                counts[groups.code[row] as usize] += 1;
+            }
+        } else {
+            for &(row, code) in &groups.ranked {
+                counts[code] += u32::from(times[row]);
+            }
         }
         Draw {
             groups,

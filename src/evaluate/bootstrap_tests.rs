@@ -250,3 +250,29 @@ fn the_counting_bootstraps_equal_the_resampling_one_bit_for_bit() {
         bootstrap_ci(&y, &scores, 40, 5, lift_in_top_10).unwrap()
     );
 }
+
+/// A replicate's counts per group are the same whether its rows are counted in a byte per
+/// row and summed group by group, or (once a row reaches the limit) draw by draw; limits
+/// of 1 and 2 force the second way, which the real limit of 255 never meets here.
+#[test]
+fn a_draw_counts_the_same_through_bytes_per_row_or_draw_by_draw() {
+    let (y, scores) = tied_sample(500, 6);
+    let groups = ScoreGroups::new(&y, &scores);
+    for r in 0..5 {
+        let mut expected = vec![0u32; 2 * groups.score.len()];
+        for row in drawn_rows(500, 7, r) {
+            let group = groups
+                .score
+                .iter()
+                .position(|s| s.total_cmp(&scores[row]).is_eq())
+                .expect("every score has its group");
+            expected[2 * group + usize::from(y[row])] += 1;
+        }
+        assert_eq!(expected.iter().sum::<u32>(), 500);
+        for limit in [1, 2, TIMES_LIMIT] {
+            let draw = Draw::counted(&groups, 7, r, limit);
+            assert_eq!(draw.counts, expected, "replicate {r}, limit {limit}");
+        }
+        assert_eq!(Draw::new(&groups, 7, r).counts, expected);
+    }
+}

@@ -192,14 +192,34 @@ pub fn evaluate(
 ) -> Result<Evaluation, EvalError> {
     let churners = check_evaluation_input(frame, y, p)?;
     let n = y.len();
-    let model = summarise_probabilities("model", y, p, options.bins)?;
-    let baselines = vec![
-        summarise_scores("recency", y, &recency_score(frame)?)?,
-        summarise_scores("rfm", y, &rfm_score(frame)?)?,
-    ];
+    // The parts are independent, so they are worked out side by side; their errors are
+    // then taken in the order of the parts.
+    let baseline = |name: &str, score: fn(&FeatureFrame) -> Result<Vec<f64>, EvalError>| {
+        summarise_scores(name, y, &score(frame)?)
+    };
+    let ((model, (recency, rfm)), (intervals, segments)) = rayon::join(
+        || {
+            rayon::join(
+                || summarise_probabilities("model", y, p, options.bins),
+                || {
+                    rayon::join(
+                        || baseline("recency", recency_score),
+                        || baseline("rfm", rfm_score),
+                    )
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || bootstrap_roc_auc_and_lift(y, p, options.bootstrap_replicates, options.seed),
+                || evaluate_segments(frame, y, p),
+            )
+        },
+    );
+    let model = model?;
+    let baselines = vec![recency?, rfm?];
     let beats_baselines = baselines.iter().all(|b| model.roc_auc > b.roc_auc);
-    let (roc_auc_ci, lift10_ci) =
-        bootstrap_roc_auc_and_lift(y, p, options.bootstrap_replicates, options.seed)?;
+    let (roc_auc_ci, lift10_ci) = intervals?;
     Ok(Evaluation {
         n,
         churners,
@@ -214,7 +234,7 @@ pub fn evaluate(
         ],
         roc_auc_ci,
         lift10_ci,
-        segments: evaluate_segments(frame, y, p)?,
+        segments: segments?,
     })
 }
 

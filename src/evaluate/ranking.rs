@@ -52,12 +52,7 @@ pub fn top_k(y: &[bool], scores: &[f64], shares: &[f64]) -> Result<Vec<TopK>, Ev
 }
 
 /// Row indices by descending score; equal scores keep ascending row order.
-pub(super) fn descending_order(scores: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    // `sort_by` is stable, so tied rows stay in row order.
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    order
-}
+pub(super) use crate::metrics::descending_order;
 
 /// The size of the top `share` of `n` rows: `round(share * n)`, at least 1 and at most n.
 pub(super) fn cut(share: f64, n: usize) -> usize {
