@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::OnceLock;
 
 use polars::prelude::PolarsError;
 use rayon::prelude::*;
@@ -616,7 +617,10 @@ fn read_all(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
         report: &mut report,
     };
     let (customers, map) = ctx.customers();
-    let index = CustomerIndex::new(map, &customers.ids);
+    let index = match map {
+        Some(map) => CustomerIndex::new(map, &customers.ids),
+        None => CustomerIndex::sorted(&customers.ids),
+    };
     let orders = ctx.orders(&index);
     let tickets = ctx.tickets(&index);
     let surveys = ctx.surveys(&index);
@@ -645,18 +649,36 @@ fn read_all(dir: &Path, opts: &LoadOptions) -> Result<(RawTables, DataReport), D
 
 /// Customer id -> customer number.
 struct CustomerIndex<'a> {
-    map: HashMap<IdKey, u32, IdHashing>,
     /// Customer number -> id.
     ids: &'a [String],
     /// No id repeats, so `ids[k] == id` means that `id` is customer `k`.
     unique: bool,
+    /// Each id follows the one before it in [`id_order`] (customers exported by id), so
+    /// an id after a known customer can be searched for in `ids` itself.
+    sorted: bool,
+    /// Id -> number (the first row of a repeated id). Built with the index when the ids
+    /// are not sorted, else on the first lookup that the order cannot answer: a lookup
+    /// with no customer known to come before it, or of an unknown id.
+    map: OnceLock<HashMap<IdKey, u32, IdHashing>>,
 }
 
 impl<'a> CustomerIndex<'a> {
     fn new(map: HashMap<IdKey, u32, IdHashing>, ids: &'a [String]) -> CustomerIndex<'a> {
         CustomerIndex {
             unique: map.len() == ids.len(),
-            map,
+            sorted: false,
+            map: OnceLock::from(map),
+            ids,
+        }
+    }
+
+    /// The index of `ids` that increase in [`id_order`] (so none repeats), without a
+    /// hash table until one is needed.
+    fn sorted(ids: &'a [String]) -> CustomerIndex<'a> {
+        CustomerIndex {
+            unique: true,
+            sorted: true,
+            map: OnceLock::new(),
             ids,
         }
     }
@@ -676,7 +698,7 @@ impl<'a> CustomerIndex<'a> {
     /// are tried first: events exported in the order of the customers table go from one
     /// customer to a later one close by (the next, or a few on where customers have no
     /// tickets or surveys), and comparing with those ids (read in order, so from cache)
-    /// saves the hash table's cache misses.
+    /// saves the hash table's cache misses. Sorted ids are then searched from there on.
     fn find(&self, id: &str, next: Option<usize>) -> Option<u32> {
         if let Some(k) = next.filter(|_| self.unique) {
             let mut ahead = self
@@ -688,8 +710,53 @@ impl<'a> CustomerIndex<'a> {
             if let Some(step) = ahead.position(|candidate| candidate == id) {
                 return Some((k + step) as u32);
             }
+            if self.sorted {
+                if let Some(found) = self.search_from(k + LOOK_AHEAD, id) {
+                    return Some(found as u32);
+                }
+            }
         }
-        self.map.get(id.as_bytes()).copied()
+        self.map().get(id.as_bytes()).copied()
+    }
+
+    /// Whether a lookup that was given `next` and found `number` stayed in order, so that
+    /// the following lookup is given `number + 1`: a step within the look-ahead, or any
+    /// step forward among sorted ids.
+    fn in_order(&self, next: usize, number: u32) -> bool {
+        let number = number as usize;
+        number >= next && (self.sorted || number < next + LOOK_AHEAD)
+    }
+
+    /// Where `id` is among the sorted ids from `from` on: steps of 1, 2, 4, ... until an
+    /// id not below it, then halving within the last step, so a customer `d` places on is
+    /// found in about `2 log2(d)` comparisons of ids near each other.
+    fn search_from(&self, from: usize, id: &str) -> Option<usize> {
+        let rest = self.ids.get(from..)?;
+        let mut end = 1;
+        while end < rest.len() && id_order(&rest[end - 1], id).is_lt() {
+            end *= 2;
+        }
+        let (start, end) = (end / 2, end.min(rest.len()));
+        let at = start
+            + rest[start..end]
+                .binary_search_by(|probe| id_order(probe, id))
+                .ok()?;
+        // Equal in the order ("A01" and "A1") is not the same id.
+        (rest[at] == id).then_some(from + at)
+    }
+
+    /// The hash table, built on first use when the ids are sorted (they do not repeat).
+    fn map(&self) -> &HashMap<IdKey, u32, IdHashing> {
+        self.map.get_or_init(|| {
+            let mut map = HashMap::with_capacity_and_hasher(self.ids.len(), IdHashing);
+            map.extend(
+                self.ids
+                    .iter()
+                    .enumerate()
+                    .map(|(k, id)| (IdKey::new(id), k as u32)),
+            );
+            map
+        })
     }
 }
 
@@ -719,7 +786,7 @@ impl Lookup {
         }
         let next = self.previous.map(|n| n as usize + 1);
         let number = index.find(id, next.filter(|_| self.in_order))?;
-        self.in_order = next.is_some_and(|k| (k..k + LOOK_AHEAD).contains(&(number as usize)));
+        self.in_order = next.is_some_and(|k| index.in_order(k, number));
         self.previous = Some(number);
         Some(number)
     }
@@ -985,8 +1052,9 @@ impl Reader<'_> {
     }
 
     /// The customers table, and the index from id to customer number (the first row of a
-    /// duplicated id, which is reported).
-    fn customers(&mut self) -> (Customers, HashMap<IdKey, u32, IdHashing>) {
+    /// duplicated id, which is reported); no index when every id follows the one before it
+    /// in [`id_order`], so that none repeats.
+    fn customers(&mut self) -> (Customers, Option<HashMap<IdKey, u32, IdHashing>>) {
         let opts = self.opts;
         let mut ids: Vec<String> = Vec::new();
         let mut signup_day = Vec::new();
@@ -995,6 +1063,8 @@ impl Reader<'_> {
         let mut churned_at: Option<Vec<Option<i32>>> = None;
         let mut extra_columns: Vec<String> = Vec::new();
         let mut seen: HashMap<IdKey, u32, IdHashing> = HashMap::with_hasher(IdHashing);
+        // While the ids increase, none can repeat, and none goes into `seen`.
+        let mut increasing = Some(IdRun::default());
         let mut range = DayRange::default();
         let mut duplicates: Vec<Problem> = Vec::new();
         self.read_table(
@@ -1050,9 +1120,26 @@ impl Reader<'_> {
                     converted.part.format == read::Format::Csv,
                 );
                 let before = ids.len();
+                // Rows of the part before `checked` need no check for repeats.
+                let mut checked = 0;
+                if let Some(run) = increasing.as_mut() {
+                    match part_ids.iter().position(|id| !run.push(id)) {
+                        None => checked = part_ids.len(),
+                        Some(broken) => {
+                            // The ids so far increase, so they go in without a check.
+                            increasing = None;
+                            checked = broken;
+                            seen.reserve(before + part_ids.len());
+                            let so_far = ids.iter().chain(&part_ids[..broken]);
+                            for (k, id) in so_far.enumerate() {
+                                seen.insert(IdKey::new(id), k as u32);
+                            }
+                        }
+                    }
+                }
                 // Grown once per part, not by doubling as rows go in.
-                seen.reserve(part_ids.len());
-                for (row_idx, id) in part_ids.iter().enumerate() {
+                seen.reserve(part_ids.len() - checked);
+                for (row_idx, id) in part_ids.iter().enumerate().skip(checked) {
                     match seen.entry(IdKey::new(id)) {
                         Entry::Occupied(_) => dup.hit(row_idx, || id.clone()),
                         Entry::Vacant(slot) => {
@@ -1094,7 +1181,7 @@ impl Reader<'_> {
             churned_at,
             extra_columns,
         };
-        (customers, seen)
+        (customers, increasing.is_none().then_some(seen))
     }
 
     fn set_date_range(&mut self, table: Table, range: Option<(i32, i32)>) {

@@ -545,6 +545,114 @@ fn label_codes_of_parts_merge_into_sorted_levels() {
     assert_eq!(Coder::default().finish(2).codes, [n, n]);
 }
 
+/// Sorted ids are searched from the customer after the last one found: near and far
+/// ahead, to the last id and past it, without a hash table. The table is built on the
+/// first lookup the order cannot answer (a step back, an unknown id, or a first lookup),
+/// and finds the same numbers.
+#[test]
+fn a_sorted_index_searches_forward_and_builds_its_table_only_when_needed() {
+    // "C0-9" < "C0-10" < "C1-1": runs of digits count as numbers.
+    let ids: Vec<String> = (0..40)
+        .map(|k| format!("C{}-{}", k / 6, [1, 2, 9, 10, 11, 20][k % 6]))
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| id_order(&w[0], &w[1]).is_lt()),
+        "{ids:?}"
+    );
+    let index = CustomerIndex::sorted(&ids);
+    for (k, id) in ids.iter().enumerate() {
+        assert_eq!(index.search_from(0, id), Some(k), "{id}");
+        assert_eq!(index.search_from(k, id), Some(k), "{id} from itself");
+        assert_eq!(index.search_from(k + 1, id), None, "{id} from after it");
+    }
+    assert_eq!(
+        index.search_from(0, "C0-01"),
+        None,
+        "equal in the order, not the same id"
+    );
+    assert_eq!(index.search_from(0, "C9-1"), None);
+    assert_eq!(index.search_from(40, "C0-1"), None);
+    assert_eq!(index.search_from(41, "C0-1"), None);
+
+    let mut lookup = Lookup {
+        previous: Some(0),
+        in_order: true,
+    };
+    // Ahead by 1, by 9 (past the look-ahead), by 21, to the end, the same again.
+    for k in [1, 10, 31, 39, 39] {
+        assert_eq!(lookup.number(&index, &ids[k]), Some(k as u32), "{}", ids[k]);
+    }
+    assert!(
+        index.map.get().is_none(),
+        "found in order, without the table"
+    );
+    // A step back needs the table, and the steps after it find the same numbers.
+    for k in [3, 4, 30, 2] {
+        assert_eq!(lookup.number(&index, &ids[k]), Some(k as u32), "{}", ids[k]);
+    }
+    assert_eq!(index.map.get().map(HashMap::len), Some(40));
+    assert_eq!(lookup.number(&index, "C9-1"), None);
+
+    // An unknown id, and a first lookup, build it too.
+    let index = CustomerIndex::sorted(&ids);
+    assert_eq!(index.find("C0-01", Some(0)), None);
+    assert!(index.map.get().is_some());
+    let index = CustomerIndex::sorted(&ids);
+    assert_eq!(index.find(&ids[5], None), Some(5));
+    assert!(index.map.get().is_some());
+}
+
+/// Customers whose ids increase need no check for repeats; when an id stops following
+/// the one before, within a part or at the start of the next, the ids read so far go into
+/// the check, and a repeat of any of them is found in its file and row.
+#[test]
+fn customers_ids_that_stop_increasing_are_checked_for_repeats_from_there() {
+    // Ids of a.csv, of b.csv, and the file and row of the repeat.
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], Option<(&'a str, usize)>);
+    let cases: [Case; 5] = [
+        (&["C1", "C2", "C10"], &["C11", "C12"], None),
+        (&["C1", "C2", "C10"], &["C11", "C3"], None),
+        (
+            &["C1", "C2", "C10"],
+            &["C11", "C3", "C2"],
+            Some(("b.csv", 3)),
+        ),
+        (&["C1", "C2", "C10"], &["C2", "C11"], Some(("b.csv", 1))),
+        (&["C1", "C3", "C2", "C3"], &["C4"], Some(("a.csv", 4))),
+    ];
+    for (a, b, repeat) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, ids) in [("a.csv", a), ("b.csv", b)] {
+            let rows: String = ids.iter().map(|id| format!("{id},2025-01-01\n")).collect();
+            write(
+                dir.path(),
+                &format!("customers/{name}"),
+                &format!("customer_id,signup_date\n{rows}"),
+            );
+        }
+        write(
+            dir.path(),
+            "orders.csv",
+            "order_id,customer_id,order_date,amount\no1,C1,2025-02-01,5\n",
+        );
+        let report = inspect(dir.path(), &LoadOptions::default()).unwrap();
+        let found: Vec<(String, Option<usize>)> = report
+            .problems
+            .iter()
+            .map(|p| {
+                assert_eq!(p.kind, ProblemKind::DuplicateId, "{p:?}");
+                let file = p.file.file_name().unwrap().to_string_lossy().to_string();
+                (file, p.first_row)
+            })
+            .collect();
+        let expected: Vec<(String, Option<usize>)> = repeat
+            .map(|(file, row)| (file.to_string(), Some(row)))
+            .into_iter()
+            .collect();
+        assert_eq!(found, expected, "{a:?} then {b:?}");
+    }
+}
+
 /// Customers a few after the last are found by looking ahead, farther ones, earlier ones
 /// and unknown ones by the hash table, up to the last customer and past it: each id gets
 /// its own number whichever way it is found.
