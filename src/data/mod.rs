@@ -710,7 +710,8 @@ impl<'a> CustomerIndex<'a> {
             if let Some(step) = ahead.position(|candidate| candidate == id) {
                 return Some((k + step) as u32);
             }
-            if self.sorted {
+            // Once the table is built, it is the quicker way to a customer far ahead.
+            if self.sorted && self.map.get().is_none() {
                 if let Some(found) = self.search_from(k + LOOK_AHEAD, id) {
                     return Some(found as u32);
                 }
@@ -719,12 +720,12 @@ impl<'a> CustomerIndex<'a> {
         self.map().get(id.as_bytes()).copied()
     }
 
-    /// Whether a lookup that was given `next` and found `number` stayed in order, so that
-    /// the following lookup is given `number + 1`: a step within the look-ahead, or any
-    /// step forward among sorted ids.
+    /// Whether a lookup that could start from `next` and found `number` stayed in order,
+    /// so that the following lookup starts from `number + 1`: a step within the
+    /// look-ahead, or any step forward among sorted ids while they have no table.
     fn in_order(&self, next: usize, number: u32) -> bool {
         let number = number as usize;
-        number >= next && (self.sorted || number < next + LOOK_AHEAD)
+        number >= next && (number < next + LOOK_AHEAD || (self.sorted && self.map.get().is_none()))
     }
 
     /// Where `id` is among the sorted ids from `from` on: steps of 1, 2, 4, ... until an
@@ -767,7 +768,7 @@ const LOOK_AHEAD: usize = 8;
 /// customer's rows together, so the previous row's customer is tried first (compared
 /// with its id, read from the index's list); and often in the customers table's order,
 /// so while each new customer has been one of the few after the last, those few are tried
-/// before the hash table.
+/// before the hash table (and, among sorted ids, the list is searched forward from them).
 #[derive(Default)]
 struct Lookup {
     previous: Option<u32>,
@@ -784,9 +785,11 @@ impl Lookup {
                 return Some(previous);
             }
         }
-        let next = self.previous.map(|n| n as usize + 1);
-        let number = index.find(id, next.filter(|_| self.in_order))?;
-        self.in_order = next.is_some_and(|k| index.in_order(k, number));
+        // A part's first lookup starts from the first customer.
+        let next = self.previous.map_or(0, |n| n as usize + 1);
+        let in_order = self.in_order || self.previous.is_none();
+        let number = index.find(id, in_order.then_some(next))?;
+        self.in_order = index.in_order(next, number);
         self.previous = Some(number);
         Some(number)
     }

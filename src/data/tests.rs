@@ -545,10 +545,10 @@ fn label_codes_of_parts_merge_into_sorted_levels() {
     assert_eq!(Coder::default().finish(2).codes, [n, n]);
 }
 
-/// Sorted ids are searched from the customer after the last one found: near and far
-/// ahead, to the last id and past it, without a hash table. The table is built on the
-/// first lookup the order cannot answer (a step back, an unknown id, or a first lookup),
-/// and finds the same numbers.
+/// Sorted ids are searched from the customer after the last one found (the first
+/// customer for a part's first lookup): near and far ahead, to the last id and past it,
+/// without a hash table. The table is built on the first lookup the order cannot answer
+/// (a step back, an unknown id), and finds the same numbers.
 #[test]
 fn a_sorted_index_searches_forward_and_builds_its_table_only_when_needed() {
     // "C0-9" < "C0-10" < "C1-1": runs of digits count as numbers.
@@ -593,9 +593,15 @@ fn a_sorted_index_searches_forward_and_builds_its_table_only_when_needed() {
     assert_eq!(index.map.get().map(HashMap::len), Some(40));
     assert_eq!(lookup.number(&index, "C9-1"), None);
 
-    // An unknown id, and a first lookup, build it too.
+    // A part's first lookup starts from the first customer, without the table.
     let index = CustomerIndex::sorted(&ids);
-    assert_eq!(index.find("C0-01", Some(0)), None);
+    let mut lookup = Lookup::default();
+    for k in [25, 26, 38] {
+        assert_eq!(lookup.number(&index, &ids[k]), Some(k as u32), "{}", ids[k]);
+    }
+    assert!(index.map.get().is_none());
+    // An unknown id builds it, and so does a lookup with nowhere to start from.
+    assert_eq!(lookup.number(&index, "C0-01"), None);
     assert!(index.map.get().is_some());
     let index = CustomerIndex::sorted(&ids);
     assert_eq!(index.find(&ids[5], None), Some(5));
