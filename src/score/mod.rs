@@ -25,7 +25,7 @@ use crate::data::{Customers, DataError, RawTables, TablesRef};
 use crate::features::{self, FeatureConfig, FeatureFrame, Population};
 use crate::matrix;
 use crate::model::artifact::ModelArtifact;
-use crate::schema::features::numeric_index;
+use crate::schema::features::{numeric_index, KEY, KEY_INDEX};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortBy {
@@ -54,6 +54,9 @@ pub struct AtRiskRow {
     pub reasons: String,
     pub expected_revenue: f64,
     pub value_at_risk: f64,
+    /// The customer's values of the [`KEY`] features, in that order (`None`: unknown):
+    /// the list shows them beside the reasons.
+    pub key: [Option<f64>; KEY.len()],
 }
 
 /// The scored population, ranked, ready to be explained a slice of rows at a time: the
@@ -203,7 +206,9 @@ fn rank<'a>(
         .sum();
     let ids = &customers.ids;
     let customer_id = |r: &Scored| &ids[frame.customer[r.row] as usize];
-    ranked.sort_by(|a, b| {
+    // Customer ids do not repeat, so no two rows compare equal: the unstable (parallel)
+    // sort gives the one order there is.
+    ranked.par_sort_unstable_by(|a, b| {
         let key = |r: &Scored| match config.sort {
             SortBy::Probability => r.probability,
             SortBy::Value => r.probability * r.expected_revenue,
@@ -249,14 +254,25 @@ impl Ranking<'_> {
 
     /// Rows `range` of the list (0 is the first), with their reasons; explained in
     /// parallel, a slice at a time.
+    ///
+    /// The list is in rank order, which visits the frame's rows all over; a row's
+    /// explanation reads all of its features, one per column. So the rows are explained
+    /// in the frame's order, reading each column forward, and put back in rank order.
     pub fn rows(&self, range: Range<usize>) -> Vec<AtRiskRow> {
-        self.ranked[range]
+        let listed = &self.ranked[range];
+        let mut by_row: Vec<usize> = (0..listed.len()).collect();
+        by_row.sort_unstable_by_key(|&k| listed[k].row);
+        let in_frame_order: Vec<&Scored> = by_row.iter().map(|&k| &listed[k]).collect();
+        let explained: Vec<AtRiskRow> = in_frame_order
             .par_chunks(CHUNK_ROWS)
             .flat_map_iter(|slice| self.explain(slice))
-            .collect()
+            .collect();
+        let mut placed: Vec<(usize, AtRiskRow)> = by_row.into_iter().zip(explained).collect();
+        placed.sort_unstable_by_key(|(k, _)| *k);
+        placed.into_iter().map(|(_, row)| row).collect()
     }
 
-    fn explain(&self, slice: &[Scored]) -> Vec<AtRiskRow> {
+    fn explain(&self, slice: &[&Scored]) -> Vec<AtRiskRow> {
         let picked: Vec<usize> = slice.iter().map(|r| r.row).collect();
         let sub = self.frame.select(&picked);
         let model = &self.artifact.model;
@@ -287,6 +303,7 @@ impl Ranking<'_> {
                     reasons::phrase_into(&mut text, reason, &customer, &self.medians);
                 }
                 AtRiskRow {
+                    key: KEY_INDEX.map(|j| Some(values[j]).filter(|v| !v.is_nan())),
                     row: r.row,
                     customer: sub.customer[i],
                     probability: r.probability,

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::{AtRiskRow, Ranking};
 use crate::data::{Customers, TextColumn};
 use crate::io::{push_cell, Cell};
-use crate::schema::features::{FRACTIONAL, KEY, KEY_INDEX, REGION, SEGMENT};
+use crate::schema::features::{FRACTIONAL, KEY, REGION, SEGMENT};
 
 fn round(v: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
@@ -74,8 +74,7 @@ fn cells(
     put(Cell::Text(Some(row.tier)));
     put(Cell::Text(Some(&row.reasons)));
     put(Cell::Float(Some(round(row.value_at_risk, 2))));
-    for (name, j) in KEY.into_iter().zip(KEY_INDEX) {
-        let value = Some(frame.numeric[j][row.row]).filter(|v| !v.is_nan());
+    for (name, value) in KEY.into_iter().zip(row.key) {
         put(match key_kind(name) {
             Kind::Float => Cell::Float(value.map(|v| round(v, 2))),
             _ => Cell::Int(value.map(|v| v as i64)),

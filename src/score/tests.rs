@@ -53,6 +53,18 @@ fn any_chunk_size_gives_the_same_list() {
                 .flat_map(|range| whole.rows(range))
                 .collect();
             assert_eq!(pieces, all_rows, "{kind:?} top {top:?}");
+            // Many rows are explained in the frame's order and put back in rank order:
+            // each is the row explained alone, with its own key features.
+            assert!(all_rows
+                .windows(2)
+                .all(|w| w[0].probability >= w[1].probability));
+            for (k, row) in all_rows.iter().enumerate() {
+                assert_eq!(whole.rows(k..k + 1), std::slice::from_ref(row), "rank {k}");
+                for (&j, value) in KEY_INDEX.iter().zip(row.key) {
+                    let own = whole.frame.numeric[j][row.row];
+                    assert_eq!(value, Some(own).filter(|v| !v.is_nan()));
+                }
+            }
         }
     }
 }
