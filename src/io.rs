@@ -262,10 +262,7 @@ pub fn push_cell(line: &mut Vec<u8>, cell: Cell<'_>) {
         Cell::Float(Some(v)) => line.extend_from_slice(zmij::Buffer::new().format(v).as_bytes()),
         Cell::Text(Some(text)) => {
             let bytes = text.as_bytes();
-            let quoted = bytes.is_empty()
-                || memchr::memchr3(b',', b'"', b'\n', bytes).is_some()
-                || memchr::memchr(b'\r', bytes).is_some();
-            if !quoted {
+            if !needs_quotes(bytes) {
                 line.extend_from_slice(text.as_bytes());
                 return;
             }
@@ -279,6 +276,17 @@ pub fn push_cell(line: &mut Vec<u8>, cell: Cell<'_>) {
             line.push(b'"');
         }
     }
+}
+
+/// Whether a text cell must be quoted: it is empty, or holds a comma, a quote or a line
+/// break. One pass without early exit, which the compiler turns into vector compares: the
+/// cells are short (ids, tiers, a few reasons), where searching for each byte in turn
+/// costs more than looking at them all.
+fn needs_quotes(bytes: &[u8]) -> bool {
+    bytes.is_empty()
+        || bytes.iter().fold(false, |found, &b| {
+            found | matches!(b, b',' | b'"' | b'\n' | b'\r')
+        })
 }
 
 /// The header line of a CSV table: the names as text cells.
@@ -325,6 +333,24 @@ pub fn write_csv_batches(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text cell is quoted exactly when it is empty or holds a comma, a quote, a line
+    /// feed or a carriage return: every byte value at every position of short and long
+    /// cells.
+    #[test]
+    fn a_cell_needs_quotes_for_a_separator_a_quote_or_a_line_break() {
+        assert!(needs_quotes(b""));
+        for len in [1, 7, 16, 33, 150] {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut cell = vec![b'a'; len];
+                    cell[at] = byte;
+                    let special = matches!(byte, b',' | b'"' | b'\n' | b'\r');
+                    assert_eq!(needs_quotes(&cell), special, "{byte} at {at} of {len}");
+                }
+            }
+        }
+    }
 
     #[cfg(unix)]
     #[test]

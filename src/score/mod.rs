@@ -254,25 +254,14 @@ impl Ranking<'_> {
 
     /// Rows `range` of the list (0 is the first), with their reasons; explained in
     /// parallel, a slice at a time.
-    ///
-    /// The list is in rank order, which visits the frame's rows all over; a row's
-    /// explanation reads all of its features, one per column. So the rows are explained
-    /// in the frame's order, reading each column forward, and put back in rank order.
     pub fn rows(&self, range: Range<usize>) -> Vec<AtRiskRow> {
-        let listed = &self.ranked[range];
-        let mut by_row: Vec<usize> = (0..listed.len()).collect();
-        by_row.sort_unstable_by_key(|&k| listed[k].row);
-        let in_frame_order: Vec<&Scored> = by_row.iter().map(|&k| &listed[k]).collect();
-        let explained: Vec<AtRiskRow> = in_frame_order
+        self.ranked[range]
             .par_chunks(CHUNK_ROWS)
             .flat_map_iter(|slice| self.explain(slice))
-            .collect();
-        let mut placed: Vec<(usize, AtRiskRow)> = by_row.into_iter().zip(explained).collect();
-        placed.sort_unstable_by_key(|(k, _)| *k);
-        placed.into_iter().map(|(_, row)| row).collect()
+            .collect()
     }
 
-    fn explain(&self, slice: &[&Scored]) -> Vec<AtRiskRow> {
+    fn explain(&self, slice: &[Scored]) -> Vec<AtRiskRow> {
         let picked: Vec<usize> = slice.iter().map(|r| r.row).collect();
         let sub = self.frame.select(&picked);
         let model = &self.artifact.model;

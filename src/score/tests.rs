@@ -53,8 +53,7 @@ fn any_chunk_size_gives_the_same_list() {
                 .flat_map(|range| whole.rows(range))
                 .collect();
             assert_eq!(pieces, all_rows, "{kind:?} top {top:?}");
-            // Many rows are explained in the frame's order and put back in rank order:
-            // each is the row explained alone, with its own key features.
+            // In rank order, each row the row explained alone, with its own key features.
             assert!(all_rows
                 .windows(2)
                 .all(|w| w[0].probability >= w[1].probability));
