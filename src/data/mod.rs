@@ -657,8 +657,8 @@ struct CustomerIndex<'a> {
     /// an id after a known customer can be searched for in `ids` itself.
     sorted: bool,
     /// Id -> number (the first row of a repeated id). Built with the index when the ids
-    /// are not sorted, else on the first lookup that the order cannot answer: a lookup
-    /// with no customer known to come before it, or of an unknown id.
+    /// are not sorted, else on the first lookup that the order cannot answer: a step back
+    /// to an earlier customer, or an unknown id.
     map: OnceLock<HashMap<IdKey, u32, IdHashing>>,
 }
 

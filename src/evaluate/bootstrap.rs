@@ -263,8 +263,8 @@ struct Draw<'a> {
     counts: Vec<u32>,
 }
 
-/// The most times a row is counted as drawn in a byte; a replicate drawing a row more
-/// often (as good as never: 255 draws of one row in n) is counted again in full.
+/// The most times a row's byte counts it drawn; a replicate that draws a row more often
+/// (as good as never: 256 of its n draws on one row) is counted again draw by draw.
 const TIMES_LIMIT: u8 = u8::MAX;
 
 impl<'a> Draw<'a> {
@@ -274,8 +274,8 @@ impl<'a> Draw<'a> {
 
     /// Counts the draws of replicate `r`: first how many times each row is drawn, a byte
     /// per row (small enough to stay in cache while draws land all over it), then per group,
-    /// in the order of `groups.ranked`. A row drawn `limit` times sends the whole
-    /// replicate to counting each draw straight into its group.
+    /// in the order of `groups.ranked`. A row drawn more than `limit` times sends the
+    /// whole replicate to counting each draw straight into its group.
     fn counted(groups: &'a ScoreGroups, seed: u64, r: usize, limit: u8) -> Draw<'a> {
         let n = groups.code.len();
         let mut times = vec![0u8; n];
