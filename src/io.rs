@@ -279,9 +279,8 @@ pub fn push_cell(line: &mut Vec<u8>, cell: Cell<'_>) {
 }
 
 /// Whether a text cell must be quoted: it is empty, or holds a comma, a quote or a line
-/// break. One pass without early exit, which the compiler turns into vector compares: the
-/// cells are short (ids, tiers, a few reasons), where searching for each byte in turn
-/// costs more than looking at them all.
+/// break. One pass over the cell for all four bytes (the compiler turns it into vector
+/// compares), where there were two searches.
 fn needs_quotes(bytes: &[u8]) -> bool {
     bytes.is_empty()
         || bytes.iter().fold(false, |found, &b| {

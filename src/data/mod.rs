@@ -748,17 +748,22 @@ impl<'a> CustomerIndex<'a> {
 
     /// The hash table, built on first use when the ids are sorted (they do not repeat).
     fn map(&self) -> &HashMap<IdKey, u32, IdHashing> {
-        self.map.get_or_init(|| {
-            let mut map = HashMap::with_capacity_and_hasher(self.ids.len(), IdHashing);
-            map.extend(
-                self.ids
-                    .iter()
-                    .enumerate()
-                    .map(|(k, id)| (IdKey::new(id), k as u32)),
-            );
-            map
-        })
+        self.map.get_or_init(|| numbered(self.ids, self.ids.len()))
     }
+}
+
+/// Each of `ids` (which do not repeat) to its position, in a table sized for `capacity`.
+fn numbered<'s>(
+    ids: impl IntoIterator<Item = &'s String>,
+    capacity: usize,
+) -> HashMap<IdKey, u32, IdHashing> {
+    let mut map = HashMap::with_capacity_and_hasher(capacity, IdHashing);
+    map.extend(
+        ids.into_iter()
+            .enumerate()
+            .map(|(k, id)| (IdKey::new(id), k as u32)),
+    );
+    map
 }
 
 /// Customers tried in order before the hash table (see [`CustomerIndex::find`]).
@@ -1132,11 +1137,8 @@ impl Reader<'_> {
                             // The ids so far increase, so they go in without a check.
                             increasing = None;
                             checked = broken;
-                            seen.reserve(before + part_ids.len());
                             let so_far = ids.iter().chain(&part_ids[..broken]);
-                            for (k, id) in so_far.enumerate() {
-                                seen.insert(IdKey::new(id), k as u32);
-                            }
+                            seen = numbered(so_far, before + part_ids.len());
                         }
                     }
                 }
