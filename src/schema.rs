@@ -192,13 +192,14 @@ pub mod features {
 
     /// Numeric features that take fractional values; the others are whole numbers, and
     /// tables show them as integers.
-    pub const FRACTIONAL: [&str; 6] = [
+    pub const FRACTIONAL: [&str; 7] = [
         "spend_90d",
         "spend_365d",
         "avg_order_value_365d",
         "order_trend",
         "mean_days_between_orders",
         "mean_resolution_hours_365d",
+        "csat_mean_365d",
     ];
 
     /// The position in [`NUMERIC`] of each [`KEY`] feature, worked out when compiling (a

@@ -259,6 +259,13 @@ fn features_command_writes_the_table() {
     assert!(c7.starts_with("2025-06-30,C7,29,"), "{c7}");
     // C7's segment is empty in the data: it stays null.
     assert!(c7.ends_with(",,west,true"), "{c7}");
+    // A fractional feature keeps its fraction: C1's CSAT answers of the year were 9 and 4.
+    let at = header
+        .split(',')
+        .position(|c| c == "csat_mean_365d")
+        .unwrap();
+    let c1 = text.lines().find(|l| l.contains(",C1,")).unwrap();
+    assert_eq!(c1.split(',').nth(at), Some("6.5"), "{c1}");
     let err = stderr(&out);
     assert!(
         err.contains("4 active customers featurised; left out 1 lapsed"),
