@@ -14,12 +14,12 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Slice, Zip};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Slice, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Categorical;
-use crate::features::FeatureFrame;
+use crate::features::{FeatureFrame, Values};
 use crate::schema::features::{CATEGORICAL, NUMERIC};
 
 /// Rows per tile that [`MatrixSpec::transform_rows`] encodes on one thread: a tile of a
@@ -54,7 +54,12 @@ pub struct DesignMatrix {
 /// Median of the known (non-NaN) values, the mean of the two middle ones for an even
 /// count; `None` when there are none.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let mut known: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    median_of(values.iter().copied())
+}
+
+/// [`median`] of the values `values` gives.
+pub fn median_of(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut known: Vec<f64> = values.filter(|v| !v.is_nan()).collect();
     let n = known.len();
     if n == 0 {
         return None;
@@ -72,13 +77,31 @@ pub fn median(values: &[f64]) -> Option<f64> {
     Some((lower + upper) / 2.0)
 }
 
+/// `out[i] = f(values[rows.start + i])`, with the loop specialised to how the values are
+/// kept (so it stays a plain loop over a slice).
+fn fill_column(
+    out: ArrayViewMut1<f64>,
+    values: &Values,
+    rows: Range<usize>,
+    f: impl Fn(f64) -> f64,
+) {
+    match values {
+        Values::Whole(v) => Zip::from(out)
+            .and(&v[rows])
+            .for_each(|cell, &v| *cell = f(f64::from(v))),
+        Values::Fractional(v) => Zip::from(out)
+            .and(&v[rows])
+            .for_each(|cell, &v| *cell = f(v)),
+    }
+}
+
 impl MatrixSpec {
     /// Learns medians, indicators and vocabularies from `frame` (the training rows).
     pub fn fit(frame: &FeatureFrame) -> MatrixSpec {
         let mut medians = Vec::with_capacity(NUMERIC.len());
         let mut indicators = Vec::with_capacity(NUMERIC.len());
         for values in &frame.numeric {
-            medians.push(median(values).unwrap_or(0.0));
+            medians.push(median_of(values.iter()).unwrap_or(0.0));
             indicators.push(values.iter().any(|v| v.is_nan()));
         }
         let categories = CATEGORICAL
@@ -166,9 +189,8 @@ impl MatrixSpec {
         let rows = start..start + out.nrows();
         let mut col = 0;
         for (values, &median) in frame.numeric.iter().zip(&self.medians) {
-            Zip::from(out.column_mut(col))
-                .and(&values[rows.clone()])
-                .for_each(|cell, &v| *cell = if v.is_nan() { median } else { v });
+            let impute = |v: f64| if v.is_nan() { median } else { v };
+            fill_column(out.column_mut(col), values, rows.clone(), impute);
             col += 1;
         }
         for (values, _) in frame
@@ -177,9 +199,8 @@ impl MatrixSpec {
             .zip(&self.indicators)
             .filter(|(_, on)| **on)
         {
-            Zip::from(out.column_mut(col))
-                .and(&values[rows.clone()])
-                .for_each(|cell, &v| *cell = if v.is_nan() { 1.0 } else { 0.0 });
+            let missing = |v: f64| if v.is_nan() { 1.0 } else { 0.0 };
+            fill_column(out.column_mut(col), values, rows.clone(), missing);
             col += 1;
         }
         for ((_, levels), c) in self.categories.iter().zip([&frame.segment, &frame.region]) {

@@ -122,8 +122,10 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
 /// A few lines a person can sanity-check: typical values of the key features.
 fn summary(frame: &FeatureFrame, labels: Option<&[bool]>, spec: LabelSpec) -> String {
     let stat = |name: &str| -> (f64, f64) {
-        let col = frame.column(name).unwrap_or(&[]);
-        let known: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
+        let Some(col) = frame.column(name) else {
+            return (0.0, 0.0);
+        };
+        let known: Vec<f64> = col.iter().filter(|v| !v.is_nan()).collect();
         let mean = known.iter().sum::<f64>() / known.len().max(1) as f64;
         (mean, known.len() as f64 / col.len().max(1) as f64)
     };

@@ -55,18 +55,18 @@ pub fn rfm_score(frame: &FeatureFrame) -> Result<Vec<f64>, EvalError> {
     // Fewer days since the last order is better, so recency is ranked negated.
     let recentness: Vec<f64> = feature(frame, RECENCY_DAYS)?.iter().map(|v| -v).collect();
     let r = quintiles(&recentness);
-    let f = quintiles(feature(frame, ORDERS_365D)?);
-    let m = quintiles(feature(frame, SPEND_365D)?);
+    let f = quintiles(&feature(frame, ORDERS_365D)?);
+    let m = quintiles(&feature(frame, SPEND_365D)?);
     Ok((0..frame.n_rows())
         .map(|row| 16.0 - f64::from(r[row] + f[row] + m[row]))
         .collect())
 }
 
 /// A numeric feature's column, checked to have one value per row.
-fn feature<'a>(frame: &'a FeatureFrame, name: &'static str) -> Result<&'a [f64], EvalError> {
+fn feature(frame: &FeatureFrame, name: &'static str) -> Result<Vec<f64>, EvalError> {
     let index = numeric_index(name);
     match index.and_then(|i| frame.numeric.get(i)) {
-        Some(column) if column.len() == frame.n_rows() => Ok(column),
+        Some(column) if column.len() == frame.n_rows() => Ok(column.to_vec()),
         _ => Err(EvalError::MissingFeature { name }),
     }
 }

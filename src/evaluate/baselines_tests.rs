@@ -60,7 +60,7 @@ fn missing_features_are_errors() {
     assert_eq!(rfm_score(&f), missing);
     // A column shorter than the frame is as good as missing.
     let mut f = frame(&[1.0, 2.0], &[1.0, 2.0], &[1.0, 2.0]);
-    f.numeric[6].pop();
+    f.numeric[6].truncate(1);
     assert_eq!(
         rfm_score(&f),
         Err(EvalError::MissingFeature { name: "spend_365d" })

@@ -1,6 +1,6 @@
 use super::*;
 use crate::data::Categorical;
-use crate::features::N_NUMERIC;
+use crate::features::{Values, N_NUMERIC};
 
 const T: bool = true;
 const F: bool = false;
@@ -21,7 +21,7 @@ pub(super) fn frame(recency: &[f64], orders: &[f64], spend: &[f64]) -> FeatureFr
     FeatureFrame {
         customer: (0..n as u32).collect(),
         snapshot: vec![0; n],
-        numeric,
+        numeric: numeric.into_iter().map(Values::from).collect(),
         segment: Categorical {
             codes: vec![NULL_CODE; n],
             levels: Vec::new(),

@@ -19,15 +19,18 @@
 
 mod compute;
 mod table;
+mod values;
 
 use std::ops::Range;
 
 use rayon::prelude::*;
 
 pub use table::to_dataframe;
+pub use values::Values;
 
 use crate::data::{Categorical, Customers, DataError, RawTables, TablesRef, NULL_CODE};
 use crate::schema::features::{numeric_index, NUMERIC};
+use values::pick;
 
 /// Default length of the activity window that defines the population.
 pub const DEFAULT_ACTIVE_DAYS: i32 = 90;
@@ -68,8 +71,8 @@ pub struct FeatureFrame {
     pub customer: Vec<u32>,
     /// The as-of day of the row's snapshot.
     pub snapshot: Vec<i32>,
-    /// `numeric[j][row]` is feature `schema::features::NUMERIC[j]`.
-    pub numeric: Vec<Vec<f64>>,
+    /// `numeric[j].get(row)` is feature `schema::features::NUMERIC[j]`.
+    pub numeric: Vec<Values>,
     pub segment: Categorical,
     pub region: Categorical,
     pub populations: Vec<Population>,
@@ -90,7 +93,7 @@ impl FeatureFrame {
     /// A frame of the given rows, in the given order (populations are kept whole).
     pub fn select(&self, rows: &[usize]) -> FeatureFrame {
         FeatureFrame {
-            numeric: self.numeric.iter().map(|c| pick(c, rows)).collect(),
+            numeric: self.numeric.iter().map(|c| c.pick(rows)).collect(),
             ..self.select_keys(rows)
         }
     }
@@ -102,7 +105,7 @@ impl FeatureFrame {
         let mut parts: Vec<FeatureFrame> = rows.iter().map(|r| self.select_keys(r)).collect();
         for column in self.numeric {
             for (part, r) in parts.iter_mut().zip(rows) {
-                part.numeric.push(pick(&column, r));
+                part.numeric.push(column.pick(r));
             }
         }
         parts
@@ -125,7 +128,7 @@ impl FeatureFrame {
     }
 
     /// The column of a numeric feature by name.
-    pub fn column(&self, name: &str) -> Option<&[f64]> {
+    pub fn column(&self, name: &str) -> Option<&Values> {
         let idx = numeric_index(name)?;
         Some(&self.numeric[idx])
     }
@@ -221,7 +224,7 @@ struct Columns<X> {
     /// Rows written to each snapshot.
     filled: Vec<usize>,
     customer: Vec<u32>,
-    numeric: Vec<Vec<f64>>,
+    numeric: Vec<Values>,
     values: Vec<X>,
 }
 
@@ -232,7 +235,7 @@ impl<X: Copy + Default> Columns<X> {
             n_customers,
             filled: vec![0; n_snapshots],
             customer: vec![0; len],
-            numeric: (0..N_NUMERIC).map(|_| vec![0.0; len]).collect(),
+            numeric: (0..N_NUMERIC).map(|j| Values::zeros(j, len)).collect(),
             values: vec![X::default(); len],
         }
     }
@@ -240,18 +243,13 @@ impl<X: Copy + Default> Columns<X> {
     /// The next rows of snapshot `s`, in order.
     fn push(&mut self, s: usize, rows: &[compute::Row]) {
         let at = s * self.n_customers + self.filled[s];
-        let to = at..at + rows.len();
-        for (c, row) in self.customer[to.clone()].iter_mut().zip(rows) {
+        for (c, row) in self.customer[at..at + rows.len()].iter_mut().zip(rows) {
             *c = row.customer;
         }
         self.numeric
             .par_iter_mut()
             .enumerate()
-            .for_each(|(j, column)| {
-                for (v, row) in column[to.clone()].iter_mut().zip(rows) {
-                    *v = row.values[j];
-                }
-            });
+            .for_each(|(j, column)| column.write(at, rows.iter().map(|row| row.values[j])));
         self.filled[s] += rows.len();
     }
 
@@ -278,7 +276,7 @@ impl<X: Copy + Default> Columns<X> {
         self.numeric
             .par_iter_mut()
             .zip(&part.numeric)
-            .for_each(|(column, p)| column[to.clone()].copy_from_slice(&p[rows.clone()]));
+            .for_each(|(column, p)| column.copy_from(at, p, rows.clone()));
         self.values[to].copy_from_slice(&values[rows.clone()]);
         self.filled[s] += rows.len();
     }
@@ -303,7 +301,11 @@ impl<X: Copy + Default> Columns<X> {
             numeric: self
                 .numeric
                 .into_par_iter()
-                .map(|column| pack(column, n, filled))
+                .map(|mut column| {
+                    let len = pack_rows(n, filled, |from, at| column.copy_within(from, at));
+                    column.truncate(len);
+                    column
+                })
                 .collect(),
             customer,
             snapshot,
@@ -316,15 +318,26 @@ impl<X: Copy + Default> Columns<X> {
 /// A column of [`Columns`] with each snapshot's rows moved left against the previous
 /// snapshot's, and the unused end released.
 fn pack<T: Copy>(mut column: Vec<T>, n_customers: usize, filled: &[usize]) -> Vec<T> {
+    let len = pack_rows(n_customers, filled, |from, at| column.copy_within(from, at));
+    column.truncate(len);
+    column.shrink_to_fit();
+    column
+}
+
+/// Moves each snapshot's rows of a [`Columns`] column (`move_rows(from, at)`) left against
+/// the previous snapshot's; the packed length.
+fn pack_rows(
+    n_customers: usize,
+    filled: &[usize],
+    mut move_rows: impl FnMut(Range<usize>, usize),
+) -> usize {
     let mut end = 0;
     for (s, &rows) in filled.iter().enumerate() {
         let from = s * n_customers;
-        column.copy_within(from..from + rows, end);
+        move_rows(from..from + rows, end);
         end += rows;
     }
-    column.truncate(end);
-    column.shrink_to_fit();
-    column
+    end
 }
 
 /// Customers per block when the events are read from disk a block at a time: one wave, so
@@ -413,19 +426,6 @@ pub fn build_in_blocks<X: Copy + Default, E>(
     Ok(columns.finish(&snapshots, populations, customers))
 }
 
-/// Rows picked before the gather is split between threads: below this, scheduling costs
-/// more than it saves.
-const PARALLEL_PICK_ROWS: usize = 1 << 16;
-
-/// `column[r]` for each of `rows`, in order; a large gather is split between threads (a
-/// training split gathers every column of millions of rows, and alone it was serial).
-fn pick<T: Copy + Send + Sync>(column: &[T], rows: &[usize]) -> Vec<T> {
-    if rows.len() < PARALLEL_PICK_ROWS {
-        return rows.iter().map(|&r| column[r]).collect();
-    }
-    rows.par_iter().map(|&r| column[r]).collect()
-}
-
 fn select(source: Option<&Categorical>, customers: &[u32]) -> Categorical {
     match source {
         Some(c) => Categorical {
@@ -447,12 +447,8 @@ mod tests {
     /// Equal frames, NaN for NaN (`PartialEq` on `f64` says NaN != NaN).
     #[track_caller]
     fn assert_same_frame(a: &FeatureFrame, b: &FeatureFrame, what: &str) {
-        let bits = |f: &FeatureFrame| -> Vec<Vec<u64>> {
-            f.numeric
-                .iter()
-                .map(|c| c.iter().map(|v| v.to_bits()).collect())
-                .collect()
-        };
+        let bits =
+            |f: &FeatureFrame| -> Vec<Vec<u64>> { f.numeric.iter().map(Values::bits).collect() };
         assert_eq!(a.customer, b.customer, "{what}: customers");
         assert_eq!(a.snapshot, b.snapshot, "{what}: snapshots");
         assert_eq!(bits(a), bits(b), "{what}: values");
@@ -578,19 +574,5 @@ mod tests {
             assert_eq!(part.n_rows(), sets[i].len());
             assert_same_frame(part, want, &format!("set {i}"));
         }
-    }
-
-    /// A gather large enough to be split between threads keeps the order of `rows`.
-    #[test]
-    fn a_large_pick_keeps_the_order_of_its_rows() {
-        let n = 3 * PARALLEL_PICK_ROWS;
-        let column: Vec<u64> = (0..n as u64).map(|i| i * 3).collect();
-        let rows: Vec<usize> = (0..n).rev().step_by(2).chain([7, 7, 0]).collect();
-        let picked = pick(&column, &rows);
-        assert_eq!(picked.len(), n / 2 + 3);
-        assert_eq!(picked[0], 3 * (n as u64 - 1));
-        assert_eq!(picked[1], 3 * (n as u64 - 3));
-        assert_eq!(&picked[picked.len() - 3..], [21, 21, 0]);
-        assert!(picked.iter().zip(&rows).all(|(v, &r)| *v == 3 * r as u64));
     }
 }

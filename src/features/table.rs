@@ -37,16 +37,12 @@ pub fn to_dataframe(
         .collect();
     columns.push(ids.with_name(CUSTOMER_ID.into()).into_column());
     for (name, values) in NUMERIC.iter().zip(&frame.numeric) {
-        let values = &values[rows.clone()];
+        let values = values.iter_range(rows.clone());
         let column = if FRACTIONAL.contains(name) {
-            let values: Float64Chunked =
-                values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
+            let values: Float64Chunked = values.map(|v| (!v.is_nan()).then_some(v)).collect();
             values.with_name((*name).into()).into_column()
         } else {
-            let values: Int64Chunked = values
-                .iter()
-                .map(|v| (!v.is_nan()).then_some(*v as i64))
-                .collect();
+            let values: Int64Chunked = values.map(|v| (!v.is_nan()).then_some(v as i64)).collect();
             values.with_name((*name).into()).into_column()
         };
         columns.push(column);

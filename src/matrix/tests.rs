@@ -4,12 +4,13 @@ use crate::data::NULL_CODE;
 const NAN: f64 = f64::NAN;
 
 /// A frame with `rows` rows where numeric feature 0 is `first`, feature 1 is all NaN and
-/// the others are 1.0; segments by code into levels a, b, c.
+/// the others are 1.0; segments by code into levels a, b, c. Feature 0 is kept as `f64`,
+/// the others as whole numbers (`f32`), as the features stage keeps them.
 fn frame(first: &[f64], segment_codes: &[u32]) -> FeatureFrame {
     let n = first.len();
-    let mut numeric = vec![vec![1.0; n]; NUMERIC.len()];
-    numeric[0] = first.to_vec();
-    numeric[1] = vec![NAN; n];
+    let mut numeric = vec![Values::Whole(vec![1.0; n]); NUMERIC.len()];
+    numeric[0] = Values::from(first.to_vec());
+    numeric[1] = Values::Whole(vec![f32::NAN; n]);
     FeatureFrame {
         customer: (0..n as u32).collect(),
         snapshot: vec![0; n],

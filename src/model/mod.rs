@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DataError, RawTables, Tables, TablesRef};
-use crate::features::{FeatureConfig, FeatureFrame};
+use crate::features::{FeatureConfig, FeatureFrame, Values};
 use crate::labels::{self, LabelDefinition, LabelError, LabelSpec};
 use crate::matrix::MatrixSpec;
 use crate::metrics::{MetricError, Metrics, Ranking};
@@ -519,8 +519,9 @@ fn out_of_time(
     let recency = holdout
         .frame
         .column(crate::schema::features::NUMERIC[0])
-        .unwrap_or(&[]);
-    let recency_baseline = Ranking::compute(&holdout.y, recency)?;
+        .map(Values::to_vec)
+        .unwrap_or_default();
+    let recency_baseline = Ranking::compute(&holdout.y, &recency)?;
     Ok(OutOfTime {
         plan,
         model,

@@ -86,7 +86,7 @@ fn medians(frame: &FeatureFrame) -> Vec<f64> {
     frame
         .numeric
         .par_iter()
-        .map(|col| matrix::median(col).unwrap_or(f64::NAN))
+        .map(|col| matrix::median_of(col.iter()).unwrap_or(f64::NAN))
         .collect()
 }
 
@@ -190,8 +190,8 @@ fn rank<'a>(
             row,
             probability,
             expected_revenue: expected_revenue(
-                frame.numeric[spend][row],
-                frame.numeric[tenure][row],
+                frame.numeric[spend].get(row),
+                frame.numeric[tenure].get(row),
             ),
         })
         .collect();
@@ -278,7 +278,7 @@ impl Ranking<'_> {
                     .learner
                     .contributions(x.row(i), self.reference.view(), &mut contributions);
                 values.clear();
-                values.extend(sub.numeric.iter().map(|col| col[i]));
+                values.extend(sub.numeric.iter().map(|col| col.get(i)));
                 let customer = reasons::Customer {
                     numeric: &values,
                     segment: sub.segment.get(i),

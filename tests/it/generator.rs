@@ -84,7 +84,7 @@ fn csv_and_parquet_give_identical_features() {
     let fb = features::build(&b, &dates, FeatureConfig::default());
     assert_eq!(fa.customer, fb.customer);
     for (x, y) in fa.numeric.iter().zip(&fb.numeric) {
-        assert!(x.iter().zip(y).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert_eq!(x.bits(), y.bits());
     }
 }
 
@@ -125,7 +125,7 @@ fn the_data_behaves_like_a_business() {
             .iter()
             .zip(&labels)
             .filter(|(v, l)| **l == want && !v.is_nan())
-            .map(|(v, _)| *v)
+            .map(|(v, _)| v)
             .collect();
         vals.iter().sum::<f64>() / vals.len() as f64
     };

@@ -127,9 +127,8 @@ fn blocks_read_from_the_copy_are_blocks_of_the_tables() {
         assert_eq!(block_labels, labelled, "without {without:?}");
         assert_eq!(by_blocks.customer, frame.customer);
         assert_eq!(by_blocks.snapshot, frame.snapshot);
-        let bits = |f: &FeatureFrame| -> Vec<u64> {
-            f.numeric.iter().flatten().map(|v| v.to_bits()).collect()
-        };
+        let bits =
+            |f: &FeatureFrame| -> Vec<u64> { f.numeric.iter().flat_map(|c| c.bits()).collect() };
         assert_eq!(bits(&by_blocks), bits(&frame));
         let block = whole.block(2..5);
         assert_eq!(block.customers.ids, ["C3", "C4", "C5"]);

@@ -117,9 +117,7 @@ proptest! {
         prop_assert_eq!(&before.customer, &after.customer);
         prop_assert_eq!(&before.populations, &after.populations);
         for (a, b) in before.numeric.iter().zip(&after.numeric) {
-            let a: Vec<u64> = a.iter().map(|v| v.to_bits()).collect();
-            let b: Vec<u64> = b.iter().map(|v| v.to_bits()).collect();
-            prop_assert_eq!(a, b);
+            prop_assert_eq!(a.bits(), b.bits());
         }
     }
 }
