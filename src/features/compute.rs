@@ -37,12 +37,13 @@ pub struct Row {
 }
 
 /// Where a customer stands at an as-of date.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     NotSignedUp,
     NeverOrdered,
     Lapsed,
-    Active(Box<Row>),
+    /// In the population: the features are in the caller's buffer.
+    Active,
 }
 
 /// Number of events with `key <= bound` in a sorted slice.
@@ -55,8 +56,15 @@ fn end_of_day(t: i32) -> i64 {
     (i64::from(t) + 1) * SECONDS_PER_DAY
 }
 
-/// Classifies `customer` at as-of day `t` and computes its features if it is active.
-pub fn classify(raw: &RawTables, customer: usize, t: i32, active_days: i32) -> Status {
+/// Classifies `customer` at as-of day `t` and, if it is active, computes its features into
+/// `v` (a buffer the caller reuses: no allocation per customer).
+pub fn classify(
+    raw: &RawTables,
+    customer: usize,
+    t: i32,
+    active_days: i32,
+    v: &mut [f64; N_NUMERIC],
+) -> Status {
     if raw.customers.signup_day[customer] > t {
         return Status::NotSignedUp;
     }
@@ -71,7 +79,7 @@ pub fn classify(raw: &RawTables, customer: usize, t: i32, active_days: i32) -> S
     if last <= t - active_days {
         return Status::Lapsed;
     }
-    let mut v = [f64::NAN; N_NUMERIC];
+    *v = [f64::NAN; N_NUMERIC];
     let count_since = |n: i32| (n_known - upto(days, t - n)) as f64;
     let spend_since = |n: i32| amounts[upto(days, t - n)..n_known].iter().sum::<f64>();
 
@@ -96,15 +104,12 @@ pub fn classify(raw: &RawTables, customer: usize, t: i32, active_days: i32) -> S
         v[MEAN_DAYS_BETWEEN_ORDERS] = f64::from(last - days[0]) / (n_known - 1) as f64;
     }
     if let Some(tickets) = &raw.tickets {
-        ticket_features(tickets, customer, t, &mut v);
+        ticket_features(tickets, customer, t, v);
     }
     if let Some(surveys) = &raw.surveys {
-        survey_features(surveys, customer, t, &mut v);
+        survey_features(surveys, customer, t, v);
     }
-    Status::Active(Box::new(Row {
-        customer: customer as u32,
-        values: v,
-    }))
+    Status::Active
 }
 
 fn ticket_features(

@@ -138,10 +138,11 @@ impl FeatureFrame {
 /// balance two to sixteen cores.
 const CHUNK: usize = 4096;
 
-/// Work units computed before their rows are moved into the frame's columns (32 x 4,096
-/// customers): the row-major intermediate rows never hold more than one wave of the base,
-/// so the peak is about one frame, not two.
-const WAVE_CHUNKS: usize = 32;
+/// Work units per thread computed before their rows are moved into the frame's columns:
+/// enough to keep every core busy, while the row-major intermediate rows of a wave stay
+/// small (8 x 4,096 customers on two cores: about 17 MB of rows for 6 snapshots; 32 units
+/// held 69 MB, a tenth of the frame, at the peak of `churn features`).
+const WAVE_CHUNKS_PER_THREAD: usize = 4;
 
 /// The as-of dates of a frame: ascending, each once.
 fn snapshot_dates(as_of: &[i32]) -> Vec<i32> {
@@ -158,7 +159,8 @@ pub fn build(raw: &RawTables, as_of: &[i32], config: FeatureConfig) -> FeatureFr
     let mut columns = Columns::<()>::new(snapshots.len(), n_customers);
     let mut populations = no_one(&snapshots);
     let chunk_ids: Vec<usize> = (0..n_customers.div_ceil(CHUNK)).collect();
-    for wave in chunk_ids.chunks(WAVE_CHUNKS) {
+    let wave_chunks = WAVE_CHUNKS_PER_THREAD * rayon::current_num_threads();
+    for wave in chunk_ids.chunks(wave_chunks.max(1)) {
         type Chunk = (Vec<Vec<compute::Row>>, Vec<Population>);
         let chunks: Vec<Chunk> = wave
             .par_iter()
@@ -167,12 +169,16 @@ pub fn build(raw: &RawTables, as_of: &[i32], config: FeatureConfig) -> FeatureFr
                 let end = (start + CHUNK).min(n_customers);
                 let mut rows = vec![Vec::new(); snapshots.len()];
                 let mut counts = vec![Population::default(); snapshots.len()];
+                let mut values = [f64::NAN; N_NUMERIC];
                 for customer in start..end {
                     for (s, &t) in snapshots.iter().enumerate() {
-                        match compute::classify(raw, customer, t, config.active_days) {
-                            compute::Status::Active(row) => {
+                        match compute::classify(raw, customer, t, config.active_days, &mut values) {
+                            compute::Status::Active => {
                                 counts[s].active += 1;
-                                rows[s].push(*row);
+                                rows[s].push(compute::Row {
+                                    customer: customer as u32,
+                                    values,
+                                });
                             }
                             compute::Status::Lapsed => counts[s].lapsed += 1,
                             compute::Status::NeverOrdered => counts[s].never_ordered += 1,
@@ -340,9 +346,10 @@ fn pack_rows(
     end
 }
 
-/// Customers per block when the events are read from disk a block at a time: one wave, so
-/// a block keeps every core busy and holds about 1/8 of a million-customer base's events.
-pub const BLOCK_CUSTOMERS: usize = CHUNK * WAVE_CHUNKS;
+/// Customers per block when the events are read from disk a block at a time (32 work
+/// units): a block keeps every core busy and holds about 1/8 of a million-customer base's
+/// events.
+pub const BLOCK_CUSTOMERS: usize = CHUNK * 32;
 
 /// [`build`] over `tables`: whole when they are in memory; a block of customers at a time
 /// when they are the ingested copy, so that only one block's events are ever held.
