@@ -64,11 +64,13 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         let frame = features::build_tables(tables.view(), &dates, s.feature_config())?;
         (frame, None)
     };
+    // The events are freed before anything else is made: the frame and the tables together
+    // are the command's peak.
+    let customers = tables.into_customers();
     let populations = &frame.populations;
     let feature_summary = summary(&frame, labels.as_deref(), spec);
     step.bar
         .set_message(format!("writing {}", args.out.display()));
-    let customers = tables.into_customers();
     let table = |rows| features::to_dataframe(&frame, rows, &customers, labels.as_deref());
     let schema = table(0..0)?.schema().clone();
     let n = frame.n_rows();
