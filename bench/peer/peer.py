@@ -93,6 +93,7 @@ FRACTIONAL = {
     "order_trend",
     "mean_days_between_orders",
     "mean_resolution_hours_365d",
+    "csat_mean_365d",
 }
 TICKET_FEATURES = [
     "tickets_30d",
