@@ -130,7 +130,9 @@ impl std::fmt::Display for Num {
             // `{:.0}` keeps the sign of -0.
             write!(f, "{v:.0}")
         } else {
-            write!(f, "{v:.1}")
+            // One decimal, unless it is a zero: a median of 16.04 days reads "16", not "16.0".
+            let text = format!("{v:.1}");
+            f.write_str(text.strip_suffix(".0").unwrap_or(&text))
         }
     }
 }
@@ -345,7 +347,10 @@ mod tests {
             assert_eq!(Num(v).to_string(), format!("{v:.0}"), "{v}");
         }
         assert_eq!(Num(50.25).to_string(), "50.2");
-        assert_eq!(Num(1e15).to_string(), "1000000000000000.0");
+        assert_eq!(Num(1e15).to_string(), "1000000000000000");
+        assert_eq!(Num(16.04).to_string(), "16");
+        assert_eq!(Num(16.06).to_string(), "16.1");
+        assert_eq!(Num(-0.04).to_string(), "-0");
         assert_eq!(Num(-0.0).to_string(), "-0");
         assert_eq!(Num(f64::NAN).to_string(), "NaN");
     }
