@@ -129,10 +129,13 @@ impl std::fmt::Display for Num {
         } else if v == 0.0 {
             // `{:.0}` keeps the sign of -0.
             write!(f, "{v:.0}")
+        } else if (v - v.round()).abs() < 0.05 {
+            // `{:.1}` would end in ".0": a median of 16.04 days reads "16", not "16.0".
+            // (Exact: v - round(v) is computed without rounding, and no double lies between
+            // 0.05 and the double nearest it.)
+            write!(f, "{}", v.round() as i64)
         } else {
-            // One decimal, unless it is a zero: a median of 16.04 days reads "16", not "16.0".
-            let text = format!("{v:.1}");
-            f.write_str(text.strip_suffix(".0").unwrap_or(&text))
+            write!(f, "{v:.1}")
         }
     }
 }
@@ -350,7 +353,24 @@ mod tests {
         assert_eq!(Num(1e15).to_string(), "1000000000000000");
         assert_eq!(Num(16.04).to_string(), "16");
         assert_eq!(Num(16.06).to_string(), "16.1");
-        assert_eq!(Num(-0.04).to_string(), "-0");
+        assert_eq!(Num(-0.04).to_string(), "0");
+        assert_eq!(Num(2.95).to_string(), "3");
+        assert_eq!(Num(2.949).to_string(), "2.9");
+        // Wherever `{:.1}` ends in ".0", the number prints without it; elsewhere as `{:.1}`.
+        for i in -30_000..30_000 {
+            let v = f64::from(i) / 997.0;
+            if v.fract() == 0.0 {
+                continue;
+            }
+            let one = format!("{v:.1}");
+            let want = match one.strip_suffix(".0") {
+                Some("-0") => "0".to_string(),
+                Some(whole) => whole.to_string(),
+                None => one.clone(),
+            };
+            assert_eq!(Num(v).to_string(), want, "{v}");
+        }
+        assert_eq!(Num(f64::INFINITY).to_string(), "inf");
         assert_eq!(Num(-0.0).to_string(), "-0");
         assert_eq!(Num(f64::NAN).to_string(), "NaN");
     }
