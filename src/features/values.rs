@@ -113,10 +113,12 @@ impl Values {
     /// `f32` cannot hold one of them exactly, so no value is ever rounded.
     pub fn write(&mut self, at: usize, values: impl Iterator<Item = f64> + Clone) {
         if let Values::Whole(v) = self {
-            if values.clone().all(fits_f32) {
-                for (cell, value) in v[at..].iter_mut().zip(values) {
-                    *cell = value as f32;
-                }
+            // One pass in the usual case: checked as written. The values before a misfit
+            // were exact, and all of them are written again once the column is widened.
+            if values.clone().zip(v[at..].iter_mut()).all(|(value, cell)| {
+                *cell = value as f32;
+                fits_f32(value)
+            }) {
                 return;
             }
             *self = Values::Fractional(v.iter().map(|&x| f64::from(x)).collect());
@@ -174,27 +176,16 @@ mod tests {
     /// Whole-number features start as `f32`, fractional ones as `f64`.
     #[test]
     fn a_feature_is_kept_as_its_kind_of_number() {
-        let at = |name| numeric_index(name).unwrap();
-        assert!(matches!(
-            Values::zeros(at("orders_365d"), 3),
-            Values::Whole(_)
-        ));
-        assert!(matches!(
-            Values::zeros(at("recency_days"), 3),
-            Values::Whole(_)
-        ));
-        assert!(matches!(
-            Values::zeros(at("csat_last"), 3),
-            Values::Whole(_)
-        ));
-        assert!(matches!(
-            Values::zeros(at("spend_365d"), 3),
-            Values::Fractional(_)
-        ));
-        assert!(matches!(
-            Values::zeros(at("csat_mean_365d"), 3),
-            Values::Fractional(_)
-        ));
+        for (name, whole) in [
+            ("orders_365d", true),
+            ("recency_days", true),
+            ("csat_last", true),
+            ("spend_365d", false),
+            ("csat_mean_365d", false),
+        ] {
+            let zeros = Values::zeros(numeric_index(name).unwrap(), 3);
+            assert_eq!(matches!(zeros, Values::Whole(_)), whole, "{name}");
+        }
         let whole = NUMERIC
             .iter()
             .enumerate()
