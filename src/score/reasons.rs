@@ -49,12 +49,13 @@ macro_rules! feature {
     };
 }
 
-/// A reason: its key, and the numeric feature of the same name (looked up once per model,
-/// not once per customer).
+/// A reason: its key, the numeric feature of the same name and the words it is put in
+/// (looked up once per model, not once per customer).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reason {
     pub key: String,
     feature: Option<usize>,
+    words: Words,
 }
 
 impl Reason {
@@ -62,6 +63,64 @@ impl Reason {
         Reason {
             key: key.to_string(),
             feature: numeric_index(key),
+            words: Words::of(key),
+        }
+    }
+}
+
+/// How a reason is put into words, chosen from its key once per model so that phrasing a
+/// customer's reasons compares no strings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Words {
+    Recency,
+    Tenure,
+    /// Orders in the last N days (N as written).
+    Orders(&'static str),
+    OrderTrend,
+    /// Spend in the last N days.
+    Spend(&'static str),
+    AverageOrder,
+    OrderInterval,
+    /// Support tickets in the last N days.
+    Tickets(&'static str),
+    OpenTickets,
+    UrgentTickets,
+    ResolutionHours,
+    CsatLast,
+    CsatMean,
+    Nps,
+    SurveyAge,
+    Segment,
+    Region,
+    /// No words of its own: the key itself.
+    Key,
+}
+
+impl Words {
+    fn of(key: &str) -> Words {
+        match key {
+            "recency_days" => Words::Recency,
+            "tenure_days" => Words::Tenure,
+            "orders_30d" => Words::Orders("30"),
+            "orders_90d" => Words::Orders("90"),
+            "orders_365d" => Words::Orders("365"),
+            "order_trend" => Words::OrderTrend,
+            "spend_90d" => Words::Spend("90"),
+            "spend_365d" => Words::Spend("365"),
+            "avg_order_value_365d" => Words::AverageOrder,
+            "mean_days_between_orders" => Words::OrderInterval,
+            "tickets_30d" => Words::Tickets("30"),
+            "tickets_90d" => Words::Tickets("90"),
+            "open_tickets" => Words::OpenTickets,
+            "urgent_tickets_90d" => Words::UrgentTickets,
+            "mean_resolution_hours_365d" => Words::ResolutionHours,
+            "csat_last" => Words::CsatLast,
+            "csat_mean_365d" => Words::CsatMean,
+            "nps" => Words::Nps,
+            "days_since_last_survey" => Words::SurveyAge,
+            "segment" => Words::Segment,
+            "region" => Words::Region,
+            _ => Words::Key,
         }
     }
 }
@@ -125,7 +184,7 @@ impl std::fmt::Display for Num {
         let v = self.0;
         if v.fract() == 0.0 && v.abs() < 1e15 && v != 0.0 {
             // Integer formatting is many times faster than `{:.0}`, and prints the same.
-            write!(f, "{}", v as i64)
+            f.write_str(itoa::Buffer::new().format(v as i64))
         } else if v == 0.0 {
             // `{:.0}` keeps the sign of -0.
             write!(f, "{v:.0}")
@@ -133,7 +192,7 @@ impl std::fmt::Display for Num {
             // `{:.1}` would end in ".0": a median of 16.04 days reads "16", not "16.0".
             // (Exact: v - round(v) is computed without rounding, and no double lies between
             // 0.05 and the double nearest it.)
-            write!(f, "{}", v.round() as i64)
+            f.write_str(itoa::Buffer::new().format(v.round() as i64))
         } else {
             write!(f, "{v:.1}")
         }
@@ -163,7 +222,6 @@ pub fn phrase(reason: &Reason, c: &Customer, medians: &[f64]) -> String {
 /// [`phrase`], appended to `out`.
 pub fn phrase_into(out: &mut String, reason: &Reason, c: &Customer, medians: &[f64]) {
     use std::fmt::Write;
-    let key = reason.key.as_str();
     let nan = f64::NAN;
     // The customer's own value and the median of the feature the reason is named after.
     let (own, median) = reason
@@ -171,24 +229,21 @@ pub fn phrase_into(out: &mut String, reason: &Reason, c: &Customer, medians: &[f
         .map_or((nan, nan), |j| (c.numeric[j], medians[j]));
     let at = |j: usize| c.numeric[j];
     // Writing to a String cannot fail.
-    let _ = match key {
-        "recency_days" => write!(
+    let _ = match reason.words {
+        Words::Recency => write!(
             out,
             "no order in {} days (active customers: median {})",
             Num(own),
             Num(median)
         ),
-        "tenure_days" => write!(out, "customer for only {} days", Num(own)),
-        "orders_30d" | "orders_90d" | "orders_365d" => {
-            let days = key.trim_start_matches("orders_").trim_end_matches('d');
-            write!(
-                out,
-                "{} in the last {days} days (median {})",
-                Plural(own, "order", "orders"),
-                Num(median)
-            )
-        }
-        "order_trend" => {
+        Words::Tenure => write!(out, "customer for only {} days", Num(own)),
+        Words::Orders(days) => write!(
+            out,
+            "{} in the last {days} days (median {})",
+            Plural(own, "order", "orders"),
+            Num(median)
+        ),
+        Words::OrderTrend => {
             let now = at(feature!("orders_90d"));
             let before = at(feature!("orders_prev_90d"));
             if before > 0.0 && now < before {
@@ -208,53 +263,47 @@ pub fn phrase_into(out: &mut String, reason: &Reason, c: &Customer, medians: &[f
                 )
             }
         }
-        "spend_90d" | "spend_365d" => {
-            let days = key.trim_start_matches("spend_").trim_end_matches('d');
-            write!(
-                out,
-                "spent {own:.2} in the last {days} days (median {median:.2})"
-            )
-        }
-        "avg_order_value_365d" => write!(out, "average order {own:.2} (median {median:.2})"),
-        "mean_days_between_orders" if own.is_nan() => write!(out, "only one order so far"),
-        "mean_days_between_orders" => write!(
+        Words::Spend(days) => write!(
+            out,
+            "spent {own:.2} in the last {days} days (median {median:.2})"
+        ),
+        Words::AverageOrder => write!(out, "average order {own:.2} (median {median:.2})"),
+        Words::OrderInterval if own.is_nan() => write!(out, "only one order so far"),
+        Words::OrderInterval => write!(
             out,
             "orders every {} days on average (median {})",
             Num(own),
             Num(median)
         ),
-        "tickets_30d" | "tickets_90d" => {
-            let days = key.trim_start_matches("tickets_").trim_end_matches('d');
-            write!(
-                out,
-                "{} in the last {days} days",
-                Plural(own, "support ticket", "support tickets")
-            )
-        }
-        "open_tickets" => write!(
+        Words::Tickets(days) => write!(
+            out,
+            "{} in the last {days} days",
+            Plural(own, "support ticket", "support tickets")
+        ),
+        Words::OpenTickets => write!(
             out,
             "{}",
             Plural(own, "open support ticket", "open support tickets")
         ),
-        "urgent_tickets_90d" => write!(
+        Words::UrgentTickets => write!(
             out,
             "{} in the last 90 days",
             Plural(own, "urgent ticket", "urgent tickets")
         ),
-        "mean_resolution_hours_365d" if own.is_nan() => {
+        Words::ResolutionHours if own.is_nan() => {
             write!(out, "no resolved ticket in the last year")
         }
-        "mean_resolution_hours_365d" => write!(
+        Words::ResolutionHours => write!(
             out,
             "tickets took {} hours to resolve on average (median {})",
             Num(own),
             Num(median)
         ),
-        "csat_last" if own.is_nan() => write!(out, "never answered a CSAT survey"),
-        "csat_last" => write!(out, "last CSAT {}/10", Num(own)),
-        "csat_mean_365d" if own.is_nan() => write!(out, "no CSAT answer in the last year"),
-        "csat_mean_365d" => write!(out, "average CSAT {}/10 over the last year", Num(own)),
-        "nps" => {
+        Words::CsatLast if own.is_nan() => write!(out, "never answered a CSAT survey"),
+        Words::CsatLast => write!(out, "last CSAT {}/10", Num(own)),
+        Words::CsatMean if own.is_nan() => write!(out, "no CSAT answer in the last year"),
+        Words::CsatMean => write!(out, "average CSAT {}/10 over the last year", Num(own)),
+        Words::Nps => {
             let last = at(feature!("nps_last"));
             if last.is_nan() {
                 write!(out, "never answered an NPS survey")
@@ -264,18 +313,18 @@ pub fn phrase_into(out: &mut String, reason: &Reason, c: &Customer, medians: &[f
                 write!(out, "last NPS {}/10", Num(last))
             }
         }
-        "days_since_last_survey" if own.is_nan() => write!(out, "never answered a survey"),
-        "days_since_last_survey" => write!(out, "no survey answer in {} days", Num(own)),
-        "segment" => write!(out, "segment {}", c.segment.unwrap_or(OTHER_LEVEL)),
-        "region" => write!(out, "region {}", c.region.unwrap_or(OTHER_LEVEL)),
-        other => write!(out, "{other}"),
+        Words::SurveyAge if own.is_nan() => write!(out, "never answered a survey"),
+        Words::SurveyAge => write!(out, "no survey answer in {} days", Num(own)),
+        Words::Segment => write!(out, "segment {}", c.segment.unwrap_or(OTHER_LEVEL)),
+        Words::Region => write!(out, "region {}", c.region.unwrap_or(OTHER_LEVEL)),
+        Words::Key => write!(out, "{}", reason.key),
     };
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::features::NUMERIC;
+    use crate::schema::features::{NUMERIC, REGION, SEGMENT};
 
     fn customer(values: &[(&str, f64)]) -> Vec<f64> {
         let mut v = vec![f64::NAN; NUMERIC.len()];
@@ -373,6 +422,29 @@ mod tests {
         assert_eq!(Num(f64::INFINITY).to_string(), "inf");
         assert_eq!(Num(-0.0).to_string(), "-0");
         assert_eq!(Num(f64::NAN).to_string(), "NaN");
+    }
+
+    #[test]
+    fn every_feature_has_words_of_its_own() {
+        let keys = NUMERIC
+            .iter()
+            .chain(&[SEGMENT, REGION])
+            .map(|f| reason_key(f));
+        for key in keys {
+            assert_ne!(Words::of(&key), Words::Key, "{key}");
+        }
+        assert_eq!(Words::of("orders_90d"), Words::Orders("90"));
+        assert_eq!(Words::of("something_new"), Words::Key);
+        let values = customer(&[]);
+        let c = Customer {
+            numeric: &values,
+            segment: None,
+            region: None,
+        };
+        assert_eq!(
+            phrase(&Reason::new("something_new"), &c, &[]),
+            "something_new"
+        );
     }
 
     #[test]
