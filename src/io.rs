@@ -140,18 +140,14 @@ fn write_batches(
     schema: &Schema,
     batches: impl Iterator<Item = PolarsResult<DataFrame>> + Send,
 ) -> PolarsResult<usize> {
-    // The next batch is made while this one is written (each is itself parallel inside).
     let mut batches = batches;
     let mut write_all = |write: &mut (dyn FnMut(&DataFrame) -> PolarsResult<()> + Send)| {
         let mut rows = 0;
-        let mut next = batches.next();
-        while let Some(batch) = next {
+        write_overlapped(&mut batches, |batch: PolarsResult<DataFrame>| {
             let batch = batch?;
             rows += batch.height();
-            let (written, following) = rayon::join(|| write(&batch), || batches.next());
-            written?;
-            next = following;
-        }
+            write(&batch)
+        })?;
         Ok::<_, PolarsError>(rows)
     };
     match format {
@@ -302,12 +298,13 @@ pub fn csv_header(names: &[&str]) -> Vec<u8> {
 }
 
 /// Writes a CSV table that comes as `header` then batches of whole lines (each with its
-/// number of rows, its lines in pieces written in order), holding one batch at a time,
-/// atomically (see [`write_atomically`]). Returns the number of rows written.
+/// number of rows, its lines in pieces written in order), holding two batches at a time
+/// (the next is made while one is written), atomically (see [`write_atomically`]).
+/// Returns the number of rows written.
 pub fn write_csv_batches(
     path: &Path,
     header: &[u8],
-    batches: impl Iterator<Item = (usize, Vec<Vec<u8>>)>,
+    batches: impl Iterator<Item = (usize, Vec<Vec<u8>>)> + Send,
 ) -> Result<usize, WriteError> {
     let mut rows = 0;
     write_atomically(path, |out| {
@@ -318,15 +315,31 @@ pub fn write_csv_batches(
             })
         };
         write(header)?;
-        for (batch_rows, pieces) in batches {
+        write_overlapped(batches, |(batch_rows, pieces)| {
             for lines in &pieces {
                 write(lines)?;
             }
             rows += batch_rows;
-        }
-        Ok::<_, WriteError>(())
+            Ok::<_, WriteError>(())
+        })
     })?;
     Ok(rows)
+}
+
+/// Hands `batches` to `write` in order, making the next batch while one is written (each
+/// batch is itself made in parallel), so that writing overlaps the work instead of
+/// following it. Stops at the first error of `write`.
+fn write_overlapped<T: Send, E: Send>(
+    mut batches: impl Iterator<Item = T> + Send,
+    mut write: impl FnMut(T) -> Result<(), E> + Send,
+) -> Result<(), E> {
+    let mut next = batches.next();
+    while let Some(batch) = next {
+        let (written, following) = rayon::join(|| write(batch), || batches.next());
+        written?;
+        next = following;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
