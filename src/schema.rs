@@ -229,6 +229,19 @@ pub mod features {
         None
     }
 
+    /// Whether `name` is one of the [`FRACTIONAL`] features (a const fn, like
+    /// [`numeric_index`]).
+    pub const fn is_fractional(name: &str) -> bool {
+        let mut i = 0;
+        while i < FRACTIONAL.len() {
+            if same(FRACTIONAL[i].as_bytes(), name.as_bytes()) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
     const fn same(a: &[u8], b: &[u8]) -> bool {
         if a.len() != b.len() {
             return false;

@@ -92,20 +92,17 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> Result<ExitCode> {
     };
     let written = if io::TableFormat::of(&args.out) == Some(io::TableFormat::Csv) {
         let header = io::csv_header(&score::column_names(&keep));
-        let batches = starts.map(batch).map(|(start, rows)| {
-            (
-                rows.len(),
-                score::to_csv(&list, &rows, start, &customers, &keep),
-            )
-        });
+        let batches = starts
+            .map(batch)
+            .map(|(start, rows)| (rows.len(), score::to_csv(&rows, start, &customers, &keep)));
         io::write_csv_batches(&args.out, &header, batches)?
     } else {
-        let schema = score::to_dataframe(&list, &[], 0, &customers, &keep)?
+        let schema = score::to_dataframe(&[], 0, &customers, &keep)?
             .schema()
             .clone();
         let batches = starts
             .map(batch)
-            .map(|(start, rows)| score::to_dataframe(&list, &rows, start, &customers, &keep));
+            .map(|(start, rows)| score::to_dataframe(&rows, start, &customers, &keep));
         io::write_table_batches(&args.out, &schema, batches)?
     };
     drop(step);

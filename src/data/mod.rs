@@ -63,7 +63,12 @@ impl Categorical {
 
     /// The level of row `idx`, or `None` for a null.
     pub fn get(&self, idx: usize) -> Option<&str> {
-        let code = self.codes[idx];
+        self.level(self.codes[idx])
+    }
+
+    /// The level of `code` (of this column, or of a slice or a selection of its rows,
+    /// which keep its levels), or `None` for a null.
+    pub fn level(&self, code: u32) -> Option<&str> {
         (code != NULL_CODE).then(|| self.levels[code as usize].as_str())
     }
 

@@ -43,7 +43,7 @@ pub struct ScoreConfig {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct AtRiskRow {
+pub struct AtRiskRow<'a> {
     /// Row of the scored feature frame.
     pub row: usize,
     pub customer: u32,
@@ -57,6 +57,8 @@ pub struct AtRiskRow {
     /// The customer's values of the [`KEY`] features, in that order (`None`: unknown):
     /// the list shows them beside the reasons.
     pub key: [Option<f64>; KEY.len()],
+    pub segment: Option<&'a str>,
+    pub region: Option<&'a str>,
 }
 
 /// The scored population, ranked, ready to be explained a slice of rows at a time: the
@@ -254,14 +256,14 @@ impl Ranking<'_> {
 
     /// Rows `range` of the list (0 is the first), with their reasons; explained in
     /// parallel, a slice at a time.
-    pub fn rows(&self, range: Range<usize>) -> Vec<AtRiskRow> {
+    pub fn rows(&self, range: Range<usize>) -> Vec<AtRiskRow<'_>> {
         self.ranked[range]
             .par_chunks(CHUNK_ROWS)
             .flat_map_iter(|slice| self.explain(slice))
             .collect()
     }
 
-    fn explain(&self, slice: &[Scored]) -> Vec<AtRiskRow> {
+    fn explain(&self, slice: &[Scored]) -> Vec<AtRiskRow<'_>> {
         let picked: Vec<usize> = slice.iter().map(|r| r.row).collect();
         let sub = self.frame.select(&picked);
         let model = &self.artifact.model;
@@ -279,10 +281,14 @@ impl Ranking<'_> {
                     .contributions(x.row(i), self.reference.view(), &mut contributions);
                 values.clear();
                 values.extend(sub.numeric.iter().map(|col| col.get(i)));
+                // The levels of the frame, which outlives this slice (`sub` keeps its
+                // codes): the list shows them.
+                let segment = self.frame.segment.level(sub.segment.codes[i]);
+                let region = self.frame.region.level(sub.region.codes[i]);
                 let customer = reasons::Customer {
                     numeric: &values,
-                    segment: sub.segment.get(i),
-                    region: sub.region.get(i),
+                    segment,
+                    region,
                 };
                 let mut text = String::with_capacity(REASONS_CAPACITY);
                 for (k, reason) in self.reason_keys.rank(&contributions, &mut sums).enumerate() {
@@ -300,6 +306,8 @@ impl Ranking<'_> {
                     reasons: text,
                     expected_revenue: r.expected_revenue,
                     value_at_risk: r.probability * r.expected_revenue,
+                    segment,
+                    region,
                 }
             })
             .collect()

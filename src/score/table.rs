@@ -5,10 +5,10 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::{AtRiskRow, Ranking};
+use super::AtRiskRow;
 use crate::data::{Customers, TextColumn};
 use crate::io::{push_cell, Cell};
-use crate::schema::features::{FRACTIONAL, KEY, REGION, SEGMENT};
+use crate::schema::features::{is_fractional, KEY, REGION, SEGMENT};
 
 fn round(v: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
@@ -17,6 +17,9 @@ fn round(v: f64, places: i32) -> f64 {
 
 /// Rows formatted as CSV by one task.
 const CSV_CHUNK_ROWS: usize = 4096;
+/// Bytes reserved per CSV line: a line with three reasons is about 180 bytes, so a task's
+/// lines fit without being copied to a larger buffer.
+const LINE_BYTES: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -37,7 +40,7 @@ fn columns(keep: &[TextColumn]) -> Vec<(&str, Kind)> {
         ("top_reasons", Kind::Text),
         ("value_at_risk", Kind::Float),
     ];
-    columns.extend(KEY.into_iter().map(|name| (name, key_kind(name))));
+    columns.extend(KEY.into_iter().zip(KEY_KINDS));
     columns.push((SEGMENT, Kind::Text));
     columns.push((REGION, Kind::Text));
     columns.extend(keep.iter().map(|(name, _)| (name.as_str(), Kind::Text)));
@@ -45,52 +48,63 @@ fn columns(keep: &[TextColumn]) -> Vec<(&str, Kind)> {
 }
 
 /// A key feature is shown as an integer unless it takes fractional values.
-fn key_kind(name: &str) -> Kind {
-    if FRACTIONAL.contains(&name) {
+const fn key_kind(name: &str) -> Kind {
+    if is_fractional(name) {
         Kind::Float
     } else {
         Kind::Int
     }
 }
 
+/// The kind of each [`KEY`] feature's column, worked out when compiling rather than for
+/// every row written.
+const KEY_KINDS: [Kind; KEY.len()] = {
+    let mut kinds = [Kind::Int; KEY.len()];
+    let mut k = 0;
+    while k < KEY.len() {
+        kinds[k] = key_kind(KEY[k]);
+        k += 1;
+    }
+    kinds
+};
+
 /// The column names of the list, in order.
 pub fn column_names(keep: &[TextColumn]) -> Vec<&str> {
     columns(keep).into_iter().map(|(name, _)| name).collect()
 }
 
-/// Hands the cells of one row to `put`, in the order of [`columns`].
+/// Hands the cells of one row (of customer `id`) to `put`, in the order of [`columns`].
 fn cells(
-    ranking: &Ranking,
     row: &AtRiskRow,
     rank: i64,
-    customers: &Customers,
+    id: &str,
     keep: &[TextColumn],
     put: &mut impl FnMut(Cell<'_>),
 ) {
-    let frame = &ranking.frame;
     put(Cell::Int(Some(rank)));
-    put(Cell::Text(Some(&customers.ids[row.customer as usize])));
+    put(Cell::Text(Some(id)));
     put(Cell::Float(Some(round(row.probability, 4))));
     put(Cell::Text(Some(row.tier)));
     put(Cell::Text(Some(&row.reasons)));
     put(Cell::Float(Some(round(row.value_at_risk, 2))));
-    for (name, value) in KEY.into_iter().zip(row.key) {
-        put(match key_kind(name) {
+    for (kind, value) in KEY_KINDS.into_iter().zip(row.key) {
+        put(match kind {
             Kind::Float => Cell::Float(value.map(|v| round(v, 2))),
             _ => Cell::Int(value.map(|v| v as i64)),
         });
     }
-    put(Cell::Text(frame.segment.get(row.row)));
-    put(Cell::Text(frame.region.get(row.row)));
+    put(Cell::Text(row.segment));
+    put(Cell::Text(row.region));
     for (_, values) in keep {
         put(Cell::Text(values[row.customer as usize].as_deref()));
     }
 }
 
-/// `rows` of `ranking` (made by [`Ranking::rows`]; the first is at 0-based position
+/// `rows` of a ranking (made by [`Ranking::rows`]; the first is at 0-based position
 /// `first` of the list) as a table with the columns of [`column_names`].
+///
+/// [`Ranking::rows`]: super::Ranking::rows
 pub fn to_dataframe(
-    ranking: &Ranking,
     rows: &[AtRiskRow],
     first: usize,
     customers: &Customers,
@@ -113,10 +127,9 @@ pub fn to_dataframe(
     for (i, row) in rows.iter().enumerate() {
         let mut column = 0;
         cells(
-            ranking,
             row,
             (first + i + 1) as i64,
-            customers,
+            &customers.ids[row.customer as usize],
             keep,
             &mut |cell| {
                 match (&mut builders[column], cell) {
@@ -151,22 +164,20 @@ pub fn to_dataframe(
     DataFrame::new(rows.len(), frame_columns)
 }
 
-/// `rows` of `ranking` (as in [`to_dataframe`]) as CSV lines, formatted a chunk of rows
+/// `rows` of a ranking (as in [`to_dataframe`]) as CSV lines, formatted a chunk of rows
 /// per task and returned as those chunks, in order: the file polars would write for
 /// [`to_dataframe`]'s frame, without its header.
 pub fn to_csv(
-    ranking: &Ranking,
     rows: &[AtRiskRow],
     first: usize,
     customers: &Customers,
     keep: &[TextColumn],
 ) -> Vec<Vec<u8>> {
-    csv_lines(ranking, rows, first, customers, keep, CSV_CHUNK_ROWS)
+    csv_lines(rows, first, customers, keep, CSV_CHUNK_ROWS)
 }
 
 /// [`to_csv`], `chunk_rows` rows per task.
 pub(super) fn csv_lines(
-    ranking: &Ranking,
     rows: &[AtRiskRow],
     first: usize,
     customers: &Customers,
@@ -176,11 +187,24 @@ pub(super) fn csv_lines(
     rows.par_chunks(chunk_rows)
         .enumerate()
         .map(|(k, chunk)| {
-            let mut lines = Vec::with_capacity(chunk.len() * 160);
-            for (i, row) in chunk.iter().enumerate() {
+            // The chunk's ids, copied into one buffer before any line is formatted: rows
+            // in rank order are customers far apart in memory, so each id is a cache
+            // miss, and in a loop that does nothing else the misses of successive rows
+            // overlap, where between the cells of a line they would come one by one.
+            let mut ids = String::with_capacity(chunk.len() * 16);
+            let mut ends = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                ids.push_str(&customers.ids[row.customer as usize]);
+                ends.push(ids.len());
+            }
+            let mut lines = Vec::with_capacity(chunk.len() * LINE_BYTES);
+            let mut start = 0;
+            for (i, (row, &end)) in chunk.iter().zip(&ends).enumerate() {
                 let rank = (first + k * chunk_rows + i + 1) as i64;
+                let id = &ids[start..end];
+                start = end;
                 let mut separator = false;
-                cells(ranking, row, rank, customers, keep, &mut |cell| {
+                cells(row, rank, id, keep, &mut |cell| {
                     if separator {
                         lines.push(b',');
                     }

@@ -101,7 +101,7 @@ fn csv_lines_are_the_file_polars_writes_for_the_frame() {
     let start = 3;
     let rows = list.rows(start..list.len());
     assert!(rows.len() > 500, "{}", rows.len());
-    let mut frame = to_dataframe(&list, &rows, start, &raw.customers, &keep).unwrap();
+    let mut frame = to_dataframe(&rows, start, &raw.customers, &keep).unwrap();
     let mut expected = Vec::new();
     CsvWriter::new(&mut expected)
         .include_header(true)
@@ -109,9 +109,9 @@ fn csv_lines_are_the_file_polars_writes_for_the_frame() {
         .unwrap();
     let mut ours = crate::io::csv_header(&column_names(&keep));
     let half = rows.len() / 2;
-    ours.extend(to_csv(&list, &rows[..half], start, &raw.customers, &keep).concat());
+    ours.extend(to_csv(&rows[..half], start, &raw.customers, &keep).concat());
     let rest = &rows[half..];
-    let pieces = table::csv_lines(&list, rest, start + half, &raw.customers, &keep, 7);
+    let pieces = table::csv_lines(rest, start + half, &raw.customers, &keep, 7);
     assert_eq!(pieces.len(), rest.len().div_ceil(7));
     ours.extend(pieces.concat());
     let (ours, expected) = (
