@@ -10,7 +10,7 @@
 //! holds. A snapshot is labelable only when its whole window lies within the data:
 //! T + H <= the last day of the data.
 
-use crate::data::{Customers, DataError, RawTables, TablesRef};
+use crate::data::{Customers, DataError, RawTables, Tables, TablesRef};
 use crate::dates::format_day;
 use crate::features::{self, FeatureConfig, FeatureFrame};
 
@@ -86,6 +86,23 @@ pub fn build_with_features<E: From<LabelError> + From<DataError>>(
     spec: LabelSpec,
 ) -> Result<(FeatureFrame, Vec<bool>), E> {
     features::build_with(tables, as_of, config, |raw, frame| {
+        build(raw, frame, spec).map_err(E::from)
+    })
+}
+
+/// [`build_with_features`] over tables that the caller no longer needs
+/// ([`features::build_consuming`]: the events are freed a block at a time as the frame
+/// grows), giving back their customers.
+///
+/// # Errors
+/// As [`build_with_features`].
+pub fn build_consuming_with_features<E: From<LabelError> + From<DataError>>(
+    tables: Tables,
+    as_of: &[i32],
+    config: FeatureConfig,
+    spec: LabelSpec,
+) -> Result<(FeatureFrame, Vec<bool>, Customers), E> {
+    features::build_consuming(tables, as_of, config, |raw, frame| {
         build(raw, frame, spec).map_err(E::from)
     })
 }

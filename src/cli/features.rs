@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use super::{DataArgs, SnapshotArgs, Ui};
+use churn::data::RawTables;
 use churn::dates::format_day;
 use churn::features::{self, FeatureFrame};
 use churn::io;
@@ -51,22 +52,27 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         .map(|k| as_of - k * s.step_days)
         .collect();
     let step = ui.step(format!("computing features for {n_snapshots} snapshot(s)"));
-    // From the ingested copy, a block of customers at a time: the events are never held whole.
-    let (frame, labels) = if args.labels {
-        let (frame, labels) = labels::build_with_features::<anyhow::Error>(
-            tables.view(),
+    // A block of customers at a time, each block's events freed once its rows are in the
+    // frame (the ingested copy is read a block at a time): the frame and all the events
+    // are never held together.
+    let (frame, labels, customers) = if args.labels {
+        let (frame, labels, customers) = labels::build_consuming_with_features::<anyhow::Error>(
+            tables,
             &dates,
             s.feature_config(),
             spec,
         )?;
-        (frame, Some(labels))
+        (frame, Some(labels), customers)
     } else {
-        let frame = features::build_tables(tables.view(), &dates, s.feature_config())?;
-        (frame, None)
+        let none = |_: &RawTables, frame: &FeatureFrame| Ok(vec![(); frame.n_rows()]);
+        let (frame, _, customers) = features::build_consuming::<(), anyhow::Error>(
+            tables,
+            &dates,
+            s.feature_config(),
+            none,
+        )?;
+        (frame, None, customers)
     };
-    // The events are freed before anything else is made: the frame and the tables together
-    // are the command's peak.
-    let customers = tables.into_customers();
     let populations = &frame.populations;
     let feature_summary = summary(&frame, labels.as_deref(), spec);
     step.bar

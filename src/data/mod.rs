@@ -297,6 +297,39 @@ impl RawTables {
     }
 }
 
+impl RawTables {
+    /// Drops the events of customers `from..` and gives their memory back: for a stage
+    /// that reads the customers from the last to the first and is done with these
+    /// (`features::build_consuming`), so the events shrink as its output grows. Afterwards
+    /// only the events of customers before `from` may be read.
+    pub fn drop_events_from(&mut self, from: usize) {
+        fn keep<T>(column: &mut Vec<T>, rows: usize) {
+            column.truncate(rows);
+            column.shrink_to_fit();
+        }
+        fn keep_customers(offsets: &mut Offsets, from: usize) -> usize {
+            let rows = offsets.0[from];
+            keep(&mut offsets.0, from + 1);
+            rows
+        }
+        let rows = keep_customers(&mut self.orders.offsets, from);
+        keep(&mut self.orders.day, rows);
+        keep(&mut self.orders.amount, rows);
+        if let Some(t) = &mut self.tickets {
+            let rows = keep_customers(&mut t.offsets, from);
+            keep(&mut t.created, rows);
+            keep(&mut t.resolved, rows);
+            keep(&mut t.priority, rows);
+        }
+        if let Some(s) = &mut self.surveys {
+            let rows = keep_customers(&mut s.offsets, from);
+            keep(&mut s.at, rows);
+            keep(&mut s.kind, rows);
+            keep(&mut s.score, rows);
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     pub columns: ColumnMap,

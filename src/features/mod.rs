@@ -28,7 +28,7 @@ use rayon::prelude::*;
 pub use table::to_dataframe;
 pub use values::Values;
 
-use crate::data::{Categorical, Customers, DataError, RawTables, TablesRef, NULL_CODE};
+use crate::data::{Categorical, Customers, DataError, RawTables, Tables, TablesRef, NULL_CODE};
 use crate::schema::features::{numeric_index, NUMERIC};
 use values::pick;
 
@@ -154,19 +154,28 @@ fn snapshot_dates(as_of: &[i32]) -> Vec<i32> {
 
 /// Builds the features of every snapshot in `as_of` (any order; output is ascending).
 pub fn build(raw: &RawTables, as_of: &[i32], config: FeatureConfig) -> FeatureFrame {
+    build_range(raw, 0..raw.customers.len(), as_of, config)
+}
+
+/// [`build`] for customers `customers` of `raw` only (the frame's customer numbers are
+/// those of `raw`).
+fn build_range(
+    raw: &RawTables,
+    customers: Range<usize>,
+    as_of: &[i32],
+    config: FeatureConfig,
+) -> FeatureFrame {
     let snapshots = snapshot_dates(as_of);
-    let n_customers = raw.customers.len();
-    let mut columns = Columns::<()>::new(snapshots.len(), n_customers);
+    let mut columns = Columns::<()>::new(snapshots.len(), customers.len(), Order::FirstToLast);
     let mut populations = no_one(&snapshots);
-    let chunk_ids: Vec<usize> = (0..n_customers.div_ceil(CHUNK)).collect();
+    let chunk_starts: Vec<usize> = customers.clone().step_by(CHUNK).collect();
     let wave_chunks = WAVE_CHUNKS_PER_THREAD * rayon::current_num_threads();
-    for wave in chunk_ids.chunks(wave_chunks.max(1)) {
+    for wave in chunk_starts.chunks(wave_chunks.max(1)) {
         type Chunk = (Vec<Vec<compute::Row>>, Vec<Population>);
         let chunks: Vec<Chunk> = wave
             .par_iter()
-            .map(|&chunk| {
-                let start = chunk * CHUNK;
-                let end = (start + CHUNK).min(n_customers);
+            .map(|&start| {
+                let end = (start + CHUNK).min(customers.end);
                 let mut rows = vec![Vec::new(); snapshots.len()];
                 let mut counts = vec![Population::default(); snapshots.len()];
                 let mut values = [f64::NAN; N_NUMERIC];
@@ -219,14 +228,16 @@ fn no_one(snapshots: &[i32]) -> Vec<Population> {
         .collect()
 }
 
-/// The columns of a frame being filled in customer order, with a value of type `X` per
-/// row. Snapshot s's rows are written from row `s * n_customers` on (no snapshot has more
-/// rows than there are customers), so a row goes straight into its place and moves only
-/// once, left, when the frame is finished. Space never written is never touched: it costs
+/// The columns of a frame being filled in customer order (or in reverse, a block of
+/// customers at a time: [`Order`]), with a value of type `X` per row. Snapshot s's rows are
+/// written from row `s * n_customers` on (backwards: up to row `(s + 1) * n_customers`; no
+/// snapshot has more rows than there are customers), so a row goes straight into its place
+/// and moves only once, left, when the frame is finished. Space never written is never touched: it costs
 /// address space, not memory. Gathering per-snapshot stacks into a new frame instead held
 /// the frame twice at its peak (the allocator kept the freed stacks' pages).
 struct Columns<X> {
     n_customers: usize,
+    order: Order,
     /// Rows written to each snapshot.
     filled: Vec<usize>,
     customer: Vec<u32>,
@@ -234,11 +245,21 @@ struct Columns<X> {
     values: Vec<X>,
 }
 
+/// The order in which customers' rows reach a [`Columns`]: by ascending customer, or a
+/// block of customers at a time from the last block to the first (each block's rows in
+/// customer order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Order {
+    FirstToLast,
+    LastToFirst,
+}
+
 impl<X: Copy + Default> Columns<X> {
-    fn new(n_snapshots: usize, n_customers: usize) -> Self {
+    fn new(n_snapshots: usize, n_customers: usize, order: Order) -> Self {
         let len = n_snapshots * n_customers;
         Columns {
             n_customers,
+            order,
             filled: vec![0; n_snapshots],
             customer: vec![0; len],
             numeric: (0..N_NUMERIC).map(|j| Values::zeros(j, len)).collect(),
@@ -246,9 +267,28 @@ impl<X: Copy + Default> Columns<X> {
         }
     }
 
+    /// Where `len` more rows of snapshot `s` go.
+    fn place(&self, s: usize, len: usize) -> usize {
+        match self.order {
+            Order::FirstToLast => s * self.n_customers + self.filled[s],
+            Order::LastToFirst => (s + 1) * self.n_customers - self.filled[s] - len,
+        }
+    }
+
+    /// Where the rows of each snapshot begin, and how many there are.
+    fn spans(&self) -> Vec<(usize, usize)> {
+        let n = self.n_customers;
+        (self.filled.iter().enumerate())
+            .map(|(s, &rows)| match self.order {
+                Order::FirstToLast => (s * n, rows),
+                Order::LastToFirst => ((s + 1) * n - rows, rows),
+            })
+            .collect()
+    }
+
     /// The next rows of snapshot `s`, in order.
     fn push(&mut self, s: usize, rows: &[compute::Row]) {
-        let at = s * self.n_customers + self.filled[s];
+        let at = self.place(s, rows.len());
         for (c, row) in self.customer[at..at + rows.len()].iter_mut().zip(rows) {
             *c = row.customer;
         }
@@ -259,8 +299,8 @@ impl<X: Copy + Default> Columns<X> {
         self.filled[s] += rows.len();
     }
 
-    /// The next rows of snapshot `s`: rows `rows` of `part`, the frame of a block of
-    /// customers numbered from `first`, with their `values`.
+    /// The next rows of snapshot `s` (in the columns' [`Order`]): rows `rows` of `part`,
+    /// the frame of a block of customers numbered from `first`, with their `values`.
     fn extend(
         &mut self,
         s: usize,
@@ -269,7 +309,7 @@ impl<X: Copy + Default> Columns<X> {
         rows: Range<usize>,
         first: u32,
     ) {
-        let at = s * self.n_customers + self.filled[s];
+        let at = self.place(s, rows.len());
         let to = at..at + rows.len();
         for (c, &p) in self.customer[to.clone()]
             .iter_mut()
@@ -295,10 +335,10 @@ impl<X: Copy + Default> Columns<X> {
         populations: Vec<Population>,
         customers: &Customers,
     ) -> (FeatureFrame, Vec<X>) {
-        let (n, filled) = (self.n_customers, &self.filled);
-        let customer = pack(self.customer, n, filled);
+        let spans = self.spans();
+        let customer = pack(self.customer, &spans);
         let mut snapshot = Vec::with_capacity(customer.len());
-        for (&t, &rows) in snapshots.iter().zip(filled) {
+        for (&t, &(_, rows)) in snapshots.iter().zip(&spans) {
             snapshot.extend(std::iter::repeat_n(t, rows));
         }
         let frame = FeatureFrame {
@@ -308,7 +348,7 @@ impl<X: Copy + Default> Columns<X> {
                 .numeric
                 .into_par_iter()
                 .map(|mut column| {
-                    let len = pack_rows(n, filled, |from, at| column.copy_within(from, at));
+                    let len = pack_rows(&spans, |from, at| column.copy_within(from, at));
                     column.truncate(len);
                     column
                 })
@@ -317,29 +357,24 @@ impl<X: Copy + Default> Columns<X> {
             snapshot,
             populations,
         };
-        (frame, pack(self.values, n, filled))
+        (frame, pack(self.values, &spans))
     }
 }
 
-/// A column of [`Columns`] with each snapshot's rows moved left against the previous
-/// snapshot's, and the unused end released.
-fn pack<T: Copy>(mut column: Vec<T>, n_customers: usize, filled: &[usize]) -> Vec<T> {
-    let len = pack_rows(n_customers, filled, |from, at| column.copy_within(from, at));
+/// A column of [`Columns`] with each snapshot's rows (`spans`: start, rows) moved left
+/// against the previous snapshot's, and the unused end released.
+fn pack<T: Copy>(mut column: Vec<T>, spans: &[(usize, usize)]) -> Vec<T> {
+    let len = pack_rows(spans, |from, at| column.copy_within(from, at));
     column.truncate(len);
     column.shrink_to_fit();
     column
 }
 
-/// Moves each snapshot's rows of a [`Columns`] column (`move_rows(from, at)`) left against
-/// the previous snapshot's; the packed length.
-fn pack_rows(
-    n_customers: usize,
-    filled: &[usize],
-    mut move_rows: impl FnMut(Range<usize>, usize),
-) -> usize {
+/// Moves each snapshot's rows of a [`Columns`] column (`spans`: start, rows;
+/// `move_rows(from, at)`) left against the previous snapshot's; the packed length.
+fn pack_rows(spans: &[(usize, usize)], mut move_rows: impl FnMut(Range<usize>, usize)) -> usize {
     let mut end = 0;
-    for (s, &rows) in filled.iter().enumerate() {
-        let from = s * n_customers;
+    for &(from, rows) in spans {
         move_rows(from..from + rows, end);
         end += rows;
     }
@@ -394,6 +429,57 @@ pub fn build_with<X: Copy + Default, E: From<DataError>>(
     }
 }
 
+/// [`build_with`] over tables that the caller no longer needs, giving back their
+/// customers. Tables in memory are read a block of customers at a time from the last
+/// block to the first, and each block's events are dropped (their memory
+/// given back as soon as its rows are in the frame: [`RawTables::drop_events_from`]), so
+/// the events and the frame are never both held whole (at 1M
+/// customers and 6 snapshots they are about the same size); the ingested copy is read a
+/// block at a time, as by [`build_with`]. The frame and values are those of
+/// [`build_with`].
+///
+/// # Errors
+/// As [`build_with`].
+pub fn build_consuming<X: Copy + Default, E: From<DataError>>(
+    tables: Tables,
+    as_of: &[i32],
+    config: FeatureConfig,
+    per_row: impl FnMut(&RawTables, &FeatureFrame) -> Result<Vec<X>, E>,
+) -> Result<(FeatureFrame, Vec<X>, Customers), E> {
+    match tables {
+        Tables::Loaded(raw) => consume_in_blocks(raw, BLOCK_CUSTOMERS, per_row, as_of, config),
+        Tables::Ingested(copy) => {
+            let (frame, values) = build_with(TablesRef::Ingested(&copy), as_of, config, per_row)?;
+            Ok((frame, values, copy.into_customers()))
+        }
+    }
+}
+
+/// [`build_consuming`] of tables in memory, `block` customers at a time from the last
+/// block to the first; `per_row` sees the whole `raw` (its customers numbered as in it),
+/// whose events of the customers after the block are gone.
+fn consume_in_blocks<X: Copy + Default, E>(
+    mut raw: RawTables,
+    block: usize,
+    mut per_row: impl FnMut(&RawTables, &FeatureFrame) -> Result<Vec<X>, E>,
+    as_of: &[i32],
+    config: FeatureConfig,
+) -> Result<(FeatureFrame, Vec<X>, Customers), E> {
+    let snapshots = snapshot_dates(as_of);
+    let n_customers = raw.customers.len();
+    let mut frame = Blocks::new(&snapshots, n_customers, Order::LastToFirst);
+    let starts: Vec<usize> = (0..n_customers).step_by(block.max(1)).collect();
+    for &start in starts.iter().rev() {
+        let end = (start + block.max(1)).min(n_customers);
+        let part = build_range(&raw, start..end, &snapshots, config);
+        let values = per_row(&raw, &part)?;
+        frame.add(&part, &values, 0);
+        raw.drop_events_from(start);
+    }
+    let (frame, values) = frame.finish(&snapshots, &raw.customers);
+    Ok((frame, values, raw.into_customers()))
+}
+
 /// [`build`] a block of `block` customers at a time: `load(range)` gives customers `range`
 /// of `customers`, renumbered from 0, with their events (as [`RawTables::block`] does), and
 /// `per_row` a value for each row of the block's frame. The frame is equal to [`build`] of
@@ -411,26 +497,48 @@ pub fn build_in_blocks<X: Copy + Default, E>(
 ) -> Result<(FeatureFrame, Vec<X>), E> {
     let snapshots = snapshot_dates(as_of);
     let n_customers = customers.len();
-    let mut columns = Columns::<X>::new(snapshots.len(), n_customers);
-    let mut populations = no_one(&snapshots);
-    let mut start = 0;
-    while start < n_customers {
+    let mut frame = Blocks::new(&snapshots, n_customers, Order::FirstToLast);
+    for start in (0..n_customers).step_by(block.max(1)) {
         let end = (start + block.max(1)).min(n_customers);
         let raw = load(start..end)?;
         let part = build(&raw, &snapshots, config);
         let values = per_row(&raw, &part)?;
         drop(raw);
         let first = u32::try_from(start).expect("customer numbers fit in u32");
+        frame.add(&part, &values, first);
+    }
+    Ok(frame.finish(&snapshots, customers))
+}
+
+/// A frame put together from the frames of blocks of customers, in the blocks' [`Order`].
+struct Blocks<X> {
+    columns: Columns<X>,
+    populations: Vec<Population>,
+}
+
+impl<X: Copy + Default> Blocks<X> {
+    fn new(snapshots: &[i32], n_customers: usize, order: Order) -> Self {
+        Blocks {
+            columns: Columns::new(snapshots.len(), n_customers, order),
+            populations: no_one(snapshots),
+        }
+    }
+
+    /// The frame of the next block, its customers numbered from `first`, with a value
+    /// per row.
+    fn add(&mut self, part: &FeatureFrame, values: &[X], first: u32) {
         // The part's rows of snapshot s follow those of the snapshots before it.
         let mut row = 0;
         for (s, p) in part.populations.iter().enumerate() {
-            columns.extend(s, &part, &values, row..row + p.active, first);
+            (self.columns).extend(s, part, values, row..row + p.active, first);
             row += p.active;
-            populations[s].add(p);
+            self.populations[s].add(p);
         }
-        start = end;
     }
-    Ok(columns.finish(&snapshots, populations, customers))
+
+    fn finish(self, snapshots: &[i32], customers: &Customers) -> (FeatureFrame, Vec<X>) {
+        self.columns.finish(snapshots, self.populations, customers)
+    }
 }
 
 fn select(source: Option<&Categorical>, customers: &[u32]) -> Categorical {
@@ -530,6 +638,61 @@ mod tests {
             config,
         );
         assert_eq!(failing.unwrap_err(), "cannot read 300..600");
+    }
+
+    /// Tables consumed a block at a time from the end give the frame of the whole tables
+    /// and the customers whole, for any block size; each block's values are made while its
+    /// customers' events are still there (the labels need them), and the events of the
+    /// blocks already done are gone (their memory given back).
+    #[test]
+    fn consuming_the_tables_block_by_block_gives_the_frame_of_the_whole_tables() {
+        let (_dir, raw) = sample(700);
+        let config = FeatureConfig::default();
+        let as_of = [raw.data_end - 200, raw.data_end, raw.data_end - 30];
+        let whole = build(&raw, &as_of, config);
+        let n = raw.customers.len();
+        // Per row: the customer's number of orders, from the events `per_row` is given.
+        let orders_of = |raw: &RawTables, frame: &FeatureFrame| -> Vec<usize> {
+            (frame.customer.iter())
+                .map(|&c| raw.orders.offsets.of(c as usize).len())
+                .collect()
+        };
+        let expected = orders_of(&raw, &whole);
+        assert!(expected.iter().any(|&k| k > 1));
+        for block in [1, 7, 256, n, 5000] {
+            let mut events_left = Vec::new();
+            let (frame, values, customers) = consume_in_blocks(
+                raw.clone(),
+                block,
+                |raw, frame| {
+                    events_left.push(raw.orders.offsets.0.len() - 1);
+                    Ok::<_, String>(orders_of(raw, frame))
+                },
+                &as_of,
+                config,
+            )
+            .unwrap();
+            assert_same_frame(&frame, &whole, &format!("block {block}"));
+            assert_eq!(values, expected, "block {block}");
+            assert_eq!(customers, raw.customers, "block {block}");
+            // Blocks from the last to the first, each seeing the events up to its end.
+            let ends: Vec<usize> = (0..n)
+                .step_by(block)
+                .map(|start| (start + block).min(n))
+                .rev()
+                .collect();
+            assert_eq!(events_left, ends, "block {block}");
+        }
+        let mut dropped = raw.clone();
+        dropped.drop_events_from(10);
+        assert_eq!(dropped.orders.offsets.0, raw.orders.offsets.0[..=10]);
+        assert_eq!(dropped.orders.day.len(), raw.orders.offsets.0[10]);
+        assert_eq!(dropped.orders.day.capacity(), dropped.orders.day.len());
+        let tickets = dropped.tickets.as_ref().unwrap();
+        assert_eq!(
+            tickets.created.len(),
+            raw.tickets.as_ref().unwrap().offsets.0[10]
+        );
     }
 
     /// 300 generated customers and their frame at the end of the data and 30 days before.

@@ -367,10 +367,11 @@ pub struct OutOfTime {
 
 /// Fits and evaluates a model out of time, then refits it on the latest snapshots.
 ///
-/// Takes the tables by value ([`RawTables`] or the ingested copy): once the features and
-/// labels of every snapshot are built, the tables are freed before the first fit (at 10M
-/// customers they are gigabytes). The ingested copy is read a block of customers at a
-/// time, so its events never all sit in memory beside the frame.
+/// Takes the tables by value ([`RawTables`] or the ingested copy): the features and labels
+/// of every snapshot are built a block of customers at a time, each block's events freed
+/// (or, from the ingested copy, read) as the frame grows, so the events never all sit in
+/// memory beside the frame; the tables are gone before the first fit (at 10M customers
+/// they are gigabytes).
 ///
 /// # Errors
 /// An unlabelable holdout, an empty snapshot, a single class in the labels, bad
@@ -381,11 +382,17 @@ pub fn train(tables: impl Into<Tables>, config: &TrainConfig) -> Result<Trained,
     let mut dates = plan.evaluation_fit.clone();
     dates.push(plan.holdout);
     dates.extend(&plan.final_fit);
-    // One pass over the data for every snapshot of both fits and the holdout; the
-    // ingested copy is read a block of customers at a time, so its events are never all
-    // in memory beside the frame.
-    let data = Labelled::build(tables.view(), &dates, config)?;
-    drop(tables);
+    // One pass over the data for every snapshot of both fits and the holdout, a block of
+    // customers at a time, each block's events freed once its rows are in the frame (the
+    // ingested copy is read a block at a time): the events are never all in memory beside
+    // the frame. The tables are consumed.
+    let (frame, labels, _) = labels::build_consuming_with_features::<ModelError>(
+        tables,
+        &dates,
+        config.features,
+        config.label,
+    )?;
+    let data = Labelled { frame, labels };
     // The parts hold every row still needed; the frame of all snapshots is freed as they
     // are taken out of it, before the first fit (at 10M customers it is gigabytes).
     let sets: [&[i32]; 3] = [&plan.evaluation_fit, &[plan.holdout], &plan.final_fit];
