@@ -229,11 +229,11 @@ fn no_one(snapshots: &[i32]) -> Vec<Population> {
 }
 
 /// The columns of a frame being filled in customer order (or in reverse, a block of
-/// customers at a time: [`Order`]), with a value of type `X` per row. Snapshot s's rows are
-/// written from row `s * n_customers` on (backwards: up to row `(s + 1) * n_customers`; no
-/// snapshot has more rows than there are customers), so a row goes straight into its place
-/// and moves only once, left, when the frame is finished. Space never written is never touched: it costs
-/// address space, not memory. Gathering per-snapshot stacks into a new frame instead held
+/// customers at a time: [`Order`]), with a value of type `X` per row. Snapshot s's rows
+/// are written from row `s * n_customers` on (backwards: up to row `(s + 1) *
+/// n_customers`; no snapshot has more rows than there are customers), so a row goes
+/// straight into its place and moves only once, left, when the frame is finished. Space
+/// never written is never touched: it costs address space, not memory. Gathering per-snapshot stacks into a new frame instead held
 /// the frame twice at its peak (the allocator kept the freed stacks' pages).
 struct Columns<X> {
     n_customers: usize,
@@ -286,7 +286,8 @@ impl<X: Copy + Default> Columns<X> {
             .collect()
     }
 
-    /// The next rows of snapshot `s`, in order.
+    /// The next rows of snapshot `s`, in order (customers reach [`build_range`]'s columns
+    /// first to last).
     fn push(&mut self, s: usize, rows: &[compute::Row]) {
         let at = self.place(s, rows.len());
         for (c, row) in self.customer[at..at + rows.len()].iter_mut().zip(rows) {
