@@ -219,27 +219,25 @@ pub mod features {
 
     /// The position of `name` in [`NUMERIC`] (a const fn, so constants can use it too).
     pub const fn numeric_index(name: &str) -> Option<usize> {
-        let mut i = 0;
-        while i < NUMERIC.len() {
-            if same(NUMERIC[i].as_bytes(), name.as_bytes()) {
-                return Some(i);
-            }
-            i += 1;
-        }
-        None
+        position(&NUMERIC, name)
     }
 
     /// Whether `name` is one of the [`FRACTIONAL`] features (a const fn, like
     /// [`numeric_index`]).
     pub const fn is_fractional(name: &str) -> bool {
+        position(&FRACTIONAL, name).is_some()
+    }
+
+    /// The position of `name` in `names`.
+    const fn position(names: &[&str], name: &str) -> Option<usize> {
         let mut i = 0;
-        while i < FRACTIONAL.len() {
-            if same(FRACTIONAL[i].as_bytes(), name.as_bytes()) {
-                return true;
+        while i < names.len() {
+            if same(names[i].as_bytes(), name.as_bytes()) {
+                return Some(i);
             }
             i += 1;
         }
-        false
+        None
     }
 
     const fn same(a: &[u8], b: &[u8]) -> bool {

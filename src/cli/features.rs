@@ -7,7 +7,6 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use super::{DataArgs, SnapshotArgs, Ui};
-use churn::data::RawTables;
 use churn::dates::format_day;
 use churn::features::{self, FeatureFrame};
 use churn::io;
@@ -64,12 +63,11 @@ pub fn run(args: FeaturesArgs, ui: &Ui) -> Result<ExitCode> {
         )?;
         (frame, Some(labels), customers)
     } else {
-        let none = |_: &RawTables, frame: &FeatureFrame| Ok(vec![(); frame.n_rows()]);
         let (frame, _, customers) = features::build_consuming::<(), anyhow::Error>(
             tables,
             &dates,
             s.feature_config(),
-            none,
+            features::no_values,
         )?;
         (frame, None, customers)
     };

@@ -295,9 +295,7 @@ impl RawTables {
             data_end: self.data_end,
         }
     }
-}
 
-impl RawTables {
     /// Drops the events of customers `from..` and gives their memory back: for a stage
     /// that reads the customers from the last to the first and is done with these
     /// (`features::build_consuming`), so the events shrink as its output grows. Afterwards

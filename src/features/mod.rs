@@ -397,8 +397,13 @@ pub fn build_tables(
     as_of: &[i32],
     config: FeatureConfig,
 ) -> Result<FeatureFrame, DataError> {
-    let none = |_: &RawTables, frame: &FeatureFrame| Ok(vec![(); frame.n_rows()]);
-    build_with(tables, as_of, config, none).map(|(frame, _)| frame)
+    build_with(tables, as_of, config, no_values).map(|(frame, _)| frame)
+}
+
+/// A `per_row` for [`build_with`] and [`build_consuming`] that gives no value: for the
+/// frame alone.
+pub fn no_values<E>(_: &RawTables, frame: &FeatureFrame) -> Result<Vec<()>, E> {
+    Ok(vec![(); frame.n_rows()])
 }
 
 /// [`build`] over `tables` (as [`build_tables`]), with a value for each row of the frame
@@ -578,10 +583,8 @@ mod tests {
     /// snapshots at once; an error while loading a block is returned as it is.
     #[test]
     fn any_block_size_gives_the_frame_of_the_whole_tables() {
-        let (_dir, raw) = sample(700);
+        let (_dir, raw, as_of, whole) = three_snapshots();
         let config = FeatureConfig::default();
-        let as_of = [raw.data_end - 200, raw.data_end, raw.data_end - 30];
-        let whole = build(&raw, &as_of, config);
         assert!(
             whole
                 .populations
@@ -647,10 +650,8 @@ mod tests {
     /// blocks already done are gone (their memory given back).
     #[test]
     fn consuming_the_tables_block_by_block_gives_the_frame_of_the_whole_tables() {
-        let (_dir, raw) = sample(700);
+        let (_dir, raw, as_of, whole) = three_snapshots();
         let config = FeatureConfig::default();
-        let as_of = [raw.data_end - 200, raw.data_end, raw.data_end - 30];
-        let whole = build(&raw, &as_of, config);
         let n = raw.customers.len();
         // Per row: the customer's number of orders, from the events `per_row` is given.
         let orders_of = |raw: &RawTables, frame: &FeatureFrame| -> Vec<usize> {
@@ -694,6 +695,14 @@ mod tests {
             tickets.created.len(),
             raw.tickets.as_ref().unwrap().offsets.0[10]
         );
+    }
+
+    /// 700 generated customers, three snapshots given out of order, and their frame.
+    fn three_snapshots() -> (tempfile::TempDir, RawTables, [i32; 3], FeatureFrame) {
+        let (dir, raw) = sample(700);
+        let as_of = [raw.data_end - 200, raw.data_end, raw.data_end - 30];
+        let whole = build(&raw, &as_of, FeatureConfig::default());
+        (dir, raw, as_of, whole)
     }
 
     /// 300 generated customers and their frame at the end of the data and 30 days before.

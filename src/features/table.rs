@@ -9,7 +9,7 @@ use polars::prelude::*;
 use super::FeatureFrame;
 use crate::data::{Categorical, Customers};
 use crate::schema::features::{
-    CHURNED, CUSTOMER_ID, FRACTIONAL, NUMERIC, REGION, SEGMENT, SNAPSHOT,
+    is_fractional, CHURNED, CUSTOMER_ID, NUMERIC, REGION, SEGMENT, SNAPSHOT,
 };
 
 fn categorical(name: &str, c: &Categorical, rows: Range<usize>) -> Column {
@@ -38,7 +38,7 @@ pub fn to_dataframe(
     columns.push(ids.with_name(CUSTOMER_ID.into()).into_column());
     for (name, values) in NUMERIC.iter().zip(&frame.numeric) {
         let values = values.iter_range(rows.clone());
-        let column = if FRACTIONAL.contains(name) {
+        let column = if is_fractional(name) {
             let values: Float64Chunked = values.map(|v| (!v.is_nan()).then_some(v)).collect();
             values.with_name((*name).into()).into_column()
         } else {

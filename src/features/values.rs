@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::schema::features::{FRACTIONAL, NUMERIC};
+use crate::schema::features::{is_fractional, NUMERIC};
 
 /// A numeric feature's values; NaN is "unknown".
 #[derive(Clone, Debug, PartialEq)]
@@ -50,9 +50,9 @@ fn fits_f32(v: f64) -> bool {
 
 impl Values {
     /// `len` zeros, kept as feature `NUMERIC[j]` is: whole numbers unless the feature is
-    /// [`FRACTIONAL`].
+    /// [`FRACTIONAL`](crate::schema::features::FRACTIONAL).
     pub fn zeros(j: usize, len: usize) -> Values {
-        if FRACTIONAL.contains(&NUMERIC[j]) {
+        if is_fractional(NUMERIC[j]) {
             Values::Fractional(vec![0.0; len])
         } else {
             Values::Whole(vec![0.0; len])
