@@ -24,9 +24,9 @@ use crate::labels::{self, LabelDefinition, LabelError, LabelSpec};
 use crate::matrix::MatrixSpec;
 use crate::metrics::{MetricError, Metrics, Ranking};
 use crate::train::calibrate::{CalibrationMethod, Calibrator};
-use crate::train::forest::{fit_forest, Forest, ForestParams};
+use crate::train::forest::{fit_forest_rows, Forest, ForestParams};
 use crate::train::logistic::{fit_logistic_rows, Logistic, LogisticParams};
-use crate::train::tree::{fit_single, Tree, TreeParams};
+use crate::train::tree::{fit_single_rows, Tree, TreeParams};
 use crate::train::TrainError;
 pub use plan::{PlanError, SnapshotPlan};
 
@@ -144,16 +144,18 @@ impl FittedModel {
                 labels,
                 &p.check()?,
             )?),
-            // The trees bin the whole matrix once; it is freed before calibrating, which
-            // fits a second learner with its own matrix.
-            ModelParams::Tree(p) => {
-                let design = matrix.transform(frame, None);
-                Learner::Tree(fit_single(design.x.view(), labels, &p.check()?)?)
-            }
-            ModelParams::Forest(p) => {
-                let design = matrix.transform(frame, None);
-                Learner::Forest(fit_forest(design.x.view(), labels, &p.check()?)?)
-            }
+            // The trees bin the rows as they are encoded: only the bin codes (2 bytes a
+            // value) exist whole.
+            ModelParams::Tree(p) => Learner::Tree(fit_single_rows(
+                &matrix.rows_of(frame),
+                labels,
+                &p.check()?,
+            )?),
+            ModelParams::Forest(p) => Learner::Forest(fit_forest_rows(
+                &matrix.rows_of(frame),
+                labels,
+                &p.check()?,
+            )?),
         };
         let calibrator = match calibration {
             CalibrationMethod::None => None,

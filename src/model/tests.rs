@@ -117,7 +117,11 @@ fn predicting_by_slices_equals_predicting_the_whole_matrix() {
 }
 
 #[test]
-fn logistic_fitted_on_rows_encoded_on_demand_is_the_one_fitted_on_the_matrix() {
+fn learners_fitted_on_rows_encoded_on_demand_are_the_ones_fitted_on_the_matrix() {
+    use crate::train::forest::fit_forest;
+    use crate::train::logistic::fit_logistic;
+    use crate::train::tree::fit_single;
+
     let (_dir, raw) = sample(2000);
     let frame = features::build(&raw, &[raw.data_end - 90], FeatureConfig::default());
     let spec = LabelSpec {
@@ -126,11 +130,38 @@ fn logistic_fitted_on_rows_encoded_on_demand_is_the_one_fitted_on_the_matrix() {
     };
     let labels = labels::build(&raw, &frame, spec).unwrap();
     let matrix = MatrixSpec::fit(&frame);
-    let params = LogisticParams::default().check().unwrap();
     let design = matrix.transform(&frame, None);
-    let from_matrix = crate::train::logistic::fit_logistic(design.x.view(), &labels, &params);
-    let on_demand = fit_logistic_rows(&matrix.rows_of(&frame), &labels, &params);
-    assert_eq!(on_demand.unwrap(), from_matrix.unwrap());
+    let (x, rows) = (design.x.view(), matrix.rows_of(&frame));
+
+    let params = LogisticParams::default().check().unwrap();
+    let from_matrix = fit_logistic(x, &labels, &params).unwrap();
+    assert_eq!(
+        fit_logistic_rows(&rows, &labels, &params).unwrap(),
+        from_matrix
+    );
+
+    // Few enough bins that the quantile cuts, not one bin per value, are compared.
+    let tree = TreeParams {
+        max_bins: 16,
+        ..TreeParams::default()
+    }
+    .check()
+    .unwrap();
+    let from_matrix = fit_single(x, &labels, &tree).unwrap();
+    assert!(from_matrix.n_leaves() > 8, "{}", from_matrix.n_leaves());
+    assert_eq!(fit_single_rows(&rows, &labels, &tree).unwrap(), from_matrix);
+
+    let forest = ForestParams {
+        n_trees: 3,
+        ..ForestParams::default()
+    }
+    .check()
+    .unwrap();
+    let from_matrix = fit_forest(x, &labels, &forest).unwrap();
+    assert_eq!(
+        fit_forest_rows(&rows, &labels, &forest).unwrap(),
+        from_matrix
+    );
 }
 
 #[test]

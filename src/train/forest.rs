@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tree::{check_max_features, fit_tree, Binned, Tree, TreeParams, ValidTreeParams};
 use super::{check_data, TrainError};
+use crate::matrix::DesignRows;
 use crate::rng::Rng;
 
 /// Default number of trees.
@@ -179,14 +180,27 @@ pub fn fit_forest(
     y: &[bool],
     params: &ValidForestParams,
 ) -> Result<Forest, TrainError> {
+    fit_forest_rows(&x, y, params)
+}
+
+/// [`fit_forest`] on rows produced a block at a time ([`Binned::from_rows`]): the same
+/// rows give the same forest.
+///
+/// # Errors
+/// As [`fit_forest`].
+pub fn fit_forest_rows<R: DesignRows + ?Sized>(
+    x: &R,
+    y: &[bool],
+    params: &ValidForestParams,
+) -> Result<Forest, TrainError> {
     check_data(x, y)?;
-    let (n_rows, n_features) = x.dim();
+    let (n_rows, n_features) = (x.n_rows(), x.n_columns());
     check_max_features(params.max_features, n_features)?;
     let k = params
         .max_features
         .unwrap_or_else(|| ((n_features as f64).sqrt().round() as usize).max(1));
     let tree_params = params.tree.with_max_features(Some(k));
-    let binned = Binned::new(x, params.tree.max_bins())?;
+    let binned = Binned::from_rows(x, params.tree.max_bins())?;
     let trees = (0..params.n_trees)
         .into_par_iter()
         .map(|i| {

@@ -25,7 +25,7 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{check_labels, newton, TrainError};
+use super::{check_data, newton, TrainError};
 use crate::matrix::DesignRows;
 
 /// Default L2 penalty `alpha`.
@@ -233,7 +233,7 @@ pub fn fit_logistic_rows<R: DesignRows + ?Sized>(
     y: &[bool],
     params: &ValidLogisticParams,
 ) -> Result<Logistic, TrainError> {
-    check_labels(x.n_rows(), x.n_columns(), y)?;
+    check_data(x, y)?;
     let (means, stds) = standardisation(x)?;
     let n_churned = y.iter().filter(|&&churned| churned).count() as f64;
     let n_rows = y.len() as f64;

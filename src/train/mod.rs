@@ -1,11 +1,13 @@
 //! Stage 5, train: model fitting.
 //!
-//! Input: a design matrix `ndarray::ArrayView2<f64>` (rows x features, no NaN expected:
-//! the matrix stage imputes) and one label per row, `&[bool]` (`true` = churned).
+//! Input: a design matrix (rows x features, no NaN expected: the matrix stage imputes),
+//! held whole as an `ndarray::ArrayView2<f64>` or produced a block of rows at a time
+//! ([`crate::matrix::DesignRows`], so that it never exists whole), and one label per row,
+//! `&[bool]` (`true` = churned).
 //! Output: fitted models that give a probability of churn per row, not just a label.
 //!
 //! - [`tree`]: a histogram-based CART learner. The matrix is binned once into at most
-//!   255 quantile bins per feature ([`tree::Binned`]), and every tree of a forest shares
+//!   65,535 quantile bins per feature ([`tree::Binned`]), and every tree of a forest shares
 //!   those codes. Every node keeps its smoothed training probability and leaves are never
 //!   merged, so a tree ranks customers at full resolution and can explain a prediction as
 //!   the change of probability along its decision path.
@@ -25,7 +27,7 @@ pub mod tree;
 #[cfg(test)]
 mod tests;
 
-use ndarray::ArrayView2;
+use crate::matrix::DesignRows;
 
 /// Why a model could not be fitted.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -71,13 +73,8 @@ pub enum TrainError {
 
 /// Checks that `x` and `y` can be trained on: rows and features present, one label per
 /// row, both classes present, row indices fit in `u32`.
-fn check_data(x: ArrayView2<f64>, y: &[bool]) -> Result<(), TrainError> {
-    let (n_rows, n_features) = x.dim();
-    check_labels(n_rows, n_features, y)
-}
-
-/// [`check_data`] for a matrix known by its shape.
-fn check_labels(n_rows: usize, n_features: usize, y: &[bool]) -> Result<(), TrainError> {
+fn check_data<R: DesignRows + ?Sized>(x: &R, y: &[bool]) -> Result<(), TrainError> {
+    let (n_rows, n_features) = (x.n_rows(), x.n_columns());
     if n_rows == 0 || n_features == 0 {
         return Err(TrainError::EmptyData { n_rows, n_features });
     }

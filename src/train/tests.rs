@@ -1,7 +1,10 @@
 use ndarray::{Array2, ArrayView1, Axis, Slice};
 
 use super::forest::{fit_forest, Forest, ForestParams};
-use super::tree::{fit_single, fit_tree, Binned, Node, Tree, TreeParams, ValidTreeParams};
+use super::tree::{
+    fit_single, fit_tree, strided_sample, Binned, Node, Tree, TreeParams, ValidTreeParams,
+    BIN_SAMPLE_SIZE,
+};
 use super::TrainError;
 use crate::rng::Rng;
 
@@ -322,6 +325,45 @@ fn quantile_bins_by_hand() {
         &binned.codes(2)[..6],
         &[0, 1, 2, 0, 1, 2],
         "NaN at row 5 goes to the last bin"
+    );
+}
+
+#[test]
+fn the_sample_is_every_n_over_m_th_row_whatever_the_stride() {
+    // Column 0 is the row number, column 1 its negative: sample i must be row i * n / m.
+    // m = 3 strides 3,333 rows, more than a block; m = n takes every row.
+    let n = 10_000;
+    let mut x = Array2::zeros((n, 2));
+    for (r, mut row) in x.rows_mut().into_iter().enumerate() {
+        row[0] = r as f64;
+        row[1] = -(r as f64);
+    }
+    for m in [1, 3, 4, 7, 256, 257, 4_999, n] {
+        let sample = strided_sample(&x.view(), m);
+        let want: Vec<f64> = (0..m).map(|i| (i * n / m) as f64).collect();
+        assert_eq!(&sample[..m], &want[..], "m = {m}");
+        let negated: Vec<f64> = want.iter().map(|v| -v).collect();
+        assert_eq!(&sample[m..], &negated[..], "m = {m}");
+    }
+}
+
+#[test]
+fn bin_edges_of_a_large_matrix_come_from_its_strided_sample() {
+    // n = 2 * BIN_SAMPLE_SIZE + 1 rows valued by their number: the sample is rows
+    // i * n / m = 2i (i < m), so the values 0, 2, ..., 399,998. Four bins cut after the
+    // 50,000th, 100,000th and 150,000th of them (98, ..., 99,998; 199,998; 299,998),
+    // halfway to the next sampled value.
+    let n = 2 * BIN_SAMPLE_SIZE + 1;
+    let x = column(&(0..n).map(|r| r as f64).collect::<Vec<_>>());
+    let binned = Binned::new(x.view(), 4).unwrap();
+    assert_eq!(binned.thresholds(0), &[99_999.0, 199_999.0, 299_999.0]);
+    let codes = binned.codes(0);
+    assert_eq!(&codes[99_998..100_002], &[0, 0, 1, 1]);
+    assert_eq!((codes[0], codes[n - 1]), (0, 3));
+    let per_bin = |b: u16| codes.iter().filter(|&&c| c == b).count();
+    assert_eq!(
+        [per_bin(0), per_bin(1), per_bin(2), per_bin(3)],
+        [100_000, 100_000, 100_000, 100_001]
     );
 }
 

@@ -13,11 +13,12 @@
 
 use std::collections::BTreeMap;
 
-use ndarray::{ArrayView1, ArrayView2, Axis, Slice};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis, Slice};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{check_data, TrainError};
+use crate::matrix::DesignRows;
 use crate::rng::Rng;
 
 /// Default maximum depth of a single tree (the root is depth 0).
@@ -38,8 +39,11 @@ pub const BIN_SAMPLE_SIZE: usize = 200_000;
 /// The seed of the feature sampling of [`fit_single`] (only used with `max_features`).
 pub const SINGLE_TREE_SEED: u64 = 0;
 
-/// Rows binned per parallel task when building a [`Binned`].
-const BIN_CHUNK_ROWS: usize = 16_384;
+/// Rows encoded and binned per parallel task when building a [`Binned`]: a block of a few
+/// dozen `f64` columns stays in a core's cache.
+const BLOCK_ROWS: usize = 2048;
+/// Sampled rows gathered per parallel task for the bin edges.
+const SAMPLE_BLOCK_ROWS: usize = 256;
 /// Below this many (sample x feature) updates a histogram is built on one thread.
 const PAR_HIST_MIN_WORK: usize = 1 << 17;
 /// Rows predicted per parallel task.
@@ -60,17 +64,29 @@ pub struct Binned {
 }
 
 impl Binned {
-    /// Bins `x` (rows x features) with at most `max_bins` bins per feature.
+    /// Bins `x` (rows x features) with at most `max_bins` bins per feature: see
+    /// [`Self::from_rows`].
+    ///
+    /// # Errors
+    /// As [`Self::from_rows`].
+    pub fn new(x: ArrayView2<f64>, max_bins: usize) -> Result<Binned, TrainError> {
+        Binned::from_rows(&x, max_bins)
+    }
+
+    /// Bins the rows of `x` with at most `max_bins` bins per feature, reading them a block
+    /// at a time: with [`crate::matrix::MatrixSpec::rows_of`], the design matrix never
+    /// exists whole, only its codes (2 bytes a value instead of 8).
     ///
     /// Edges come from the sorted, evenly strided sample of at most [`BIN_SAMPLE_SIZE`]
-    /// values of each feature (deterministic); a feature with at most `max_bins` distinct
-    /// values gets one bin per value. Features are processed in parallel.
+    /// rows (row `i * n / m` for `i < m`: deterministic); a feature with at most
+    /// `max_bins` distinct values in the sample gets one bin per value. Blocks of rows and
+    /// features are processed in parallel; the codes do not depend on the threads.
     ///
     /// # Errors
     /// [`TrainError::EmptyData`] without rows or features, [`TrainError::TooManyRows`]
     /// beyond `u32::MAX` rows, [`TrainError::BadParam`] unless `2 <= max_bins <= 65,535`.
-    pub fn new(x: ArrayView2<f64>, max_bins: usize) -> Result<Binned, TrainError> {
-        let (n_rows, n_features) = x.dim();
+    pub fn from_rows<R: DesignRows + ?Sized>(x: &R, max_bins: usize) -> Result<Binned, TrainError> {
+        let (n_rows, n_features) = (x.n_rows(), x.n_columns());
         if n_rows == 0 || n_features == 0 {
             return Err(TrainError::EmptyData { n_rows, n_features });
         }
@@ -78,43 +94,33 @@ impl Binned {
             return Err(TrainError::TooManyRows { n_rows });
         }
         check_max_bins(max_bins)?;
-        let thresholds: Vec<Vec<f64>> = (0..n_features)
-            .into_par_iter()
-            .map(|f| bin_edges(x.column(f), max_bins))
+        let sample = strided_sample(x, n_rows.min(BIN_SAMPLE_SIZE));
+        let thresholds: Vec<Vec<f64>> = sample
+            .par_chunks(sample.len() / n_features)
+            .map(|column| bin_edges(column, max_bins))
             .collect();
-        // Read the matrix row by row (its usual layout) in chunks, coding each chunk
-        // column-major, then gather the chunks into columns: one pass over the matrix
-        // instead of one strided pass per feature.
-        let chunks: Vec<Vec<u16>> = (0..n_rows.div_ceil(BIN_CHUNK_ROWS))
-            .into_par_iter()
-            .map(|c| {
-                let start = c * BIN_CHUNK_ROWS;
-                let block = x.slice_axis(
-                    Axis(0),
-                    Slice::from(start..(start + BIN_CHUNK_ROWS).min(n_rows)),
-                );
-                let len = block.nrows();
-                let mut out = vec![0u16; len * n_features];
-                for (i, row) in block.outer_iter().enumerate() {
-                    for (f, &v) in row.iter().enumerate() {
-                        out[f * len + i] = bin_of(&thresholds[f], v);
-                    }
-                }
-                out
-            })
-            .collect();
+        drop(sample);
+        // Each task encodes a block of rows and codes it feature by feature (one feature's
+        // split points stay in cache) straight into its part of every column.
         let mut codes = vec![0u16; n_rows * n_features];
-        codes
-            .par_chunks_mut(n_rows)
+        split_columns(&mut codes, n_rows, BLOCK_ROWS)
+            .into_par_iter()
             .enumerate()
-            .for_each(|(f, column)| {
-                let mut start = 0;
-                for chunk in &chunks {
-                    let len = chunk.len() / n_features;
-                    column[start..start + len].copy_from_slice(&chunk[f * len..(f + 1) * len]);
-                    start += len;
-                }
-            });
+            .for_each_init(
+                || Array2::zeros((BLOCK_ROWS, n_features)),
+                |buffer, (b, mut columns)| {
+                    let len = columns[0].len();
+                    let mut block = buffer.slice_axis_mut(Axis(0), Slice::from(..len));
+                    x.fill(b * BLOCK_ROWS, block.view_mut());
+                    for ((column, values), edges) in
+                        columns.iter_mut().zip(block.columns()).zip(&thresholds)
+                    {
+                        for (code, &v) in column.iter_mut().zip(values) {
+                            *code = bin_of(edges, v);
+                        }
+                    }
+                },
+            );
         Ok(Binned {
             n_rows,
             thresholds,
@@ -148,6 +154,56 @@ impl Binned {
     }
 }
 
+/// Rows `i * n / m` for `i < m` of `x` (n rows), column-major: feature `f` is
+/// `[f * m..(f + 1) * m]`. Only the rows that hold sampled ones are encoded, a block of at
+/// most [`BLOCK_ROWS`] at a time.
+pub(super) fn strided_sample<R: DesignRows + ?Sized>(x: &R, m: usize) -> Vec<f64> {
+    let (n, k) = (x.n_rows(), x.n_columns());
+    let row_of = |i: usize| i * n / m;
+    let mut sample = vec![0.0; m * k];
+    split_columns(&mut sample, m, SAMPLE_BLOCK_ROWS)
+        .into_par_iter()
+        .enumerate()
+        .for_each_init(
+            || Array2::zeros((BLOCK_ROWS, k)),
+            |buffer, (b, mut columns)| {
+                let first = b * SAMPLE_BLOCK_ROWS;
+                let end = first + columns[0].len();
+                let mut i = first;
+                while i < end {
+                    // The rows from sample i's up to the block's last sampled one.
+                    let start = row_of(i);
+                    let len = (row_of(end - 1) + 1 - start).min(BLOCK_ROWS);
+                    let mut rows = buffer.slice_axis_mut(Axis(0), Slice::from(..len));
+                    x.fill(start, rows.view_mut());
+                    while i < end && row_of(i) < start + len {
+                        for (column, &v) in columns.iter_mut().zip(rows.row(row_of(i) - start)) {
+                            column[i - first] = v;
+                        }
+                        i += 1;
+                    }
+                }
+            },
+        );
+    sample
+}
+
+/// Column-major `data` (`n_rows` rows per column) cut into blocks of `block_rows` rows:
+/// block `b` holds its rows of every column, in column order, so that blocks can be
+/// written in parallel.
+fn split_columns<T>(data: &mut [T], n_rows: usize, block_rows: usize) -> Vec<Vec<&mut [T]>> {
+    let n_columns = data.len() / n_rows;
+    let mut blocks: Vec<Vec<&mut [T]>> = (0..n_rows.div_ceil(block_rows))
+        .map(|_| Vec::with_capacity(n_columns))
+        .collect();
+    for column in data.chunks_mut(n_rows) {
+        for (block, part) in blocks.iter_mut().zip(column.chunks_mut(block_rows)) {
+            block.push(part);
+        }
+    }
+    blocks
+}
+
 fn check_max_bins(max_bins: usize) -> Result<(), TrainError> {
     if (2..=MAX_BINS_LIMIT).contains(&max_bins) {
         Ok(())
@@ -160,14 +216,10 @@ fn check_max_bins(max_bins: usize) -> Result<(), TrainError> {
     }
 }
 
-/// Quantile split points of one feature, at most `max_bins - 1` of them.
-fn bin_edges(column: ArrayView1<f64>, max_bins: usize) -> Vec<f64> {
-    let n = column.len();
-    let m = n.min(BIN_SAMPLE_SIZE);
-    let mut sample: Vec<f64> = (0..m)
-        .map(|i| column[i * n / m])
-        .filter(|v| !v.is_nan())
-        .collect();
+/// Quantile split points of one feature from its sampled values, at most `max_bins - 1`
+/// of them.
+fn bin_edges(values: &[f64], max_bins: usize) -> Vec<f64> {
+    let mut sample: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     sample.sort_unstable_by(f64::total_cmp);
     // Distinct values with their counts (-0.0 and 0.0 are one value).
     let mut distinct: Vec<(f64, usize)> = Vec::new();
@@ -331,7 +383,7 @@ impl ValidTreeParams {
         self.min_samples_leaf
     }
 
-    /// Bins per feature, 2 to 255.
+    /// Bins per feature, 2 to 65,535.
     pub fn max_bins(&self) -> usize {
         self.max_bins
     }
@@ -567,10 +619,23 @@ pub fn fit_single(
     y: &[bool],
     params: &ValidTreeParams,
 ) -> Result<Tree, TrainError> {
+    fit_single_rows(&x, y, params)
+}
+
+/// [`fit_single`] on rows produced a block at a time ([`Binned::from_rows`]): the same
+/// rows give the same tree.
+///
+/// # Errors
+/// As [`fit_single`].
+pub fn fit_single_rows<R: DesignRows + ?Sized>(
+    x: &R,
+    y: &[bool],
+    params: &ValidTreeParams,
+) -> Result<Tree, TrainError> {
     check_data(x, y)?;
-    check_max_features(params.max_features, x.ncols())?;
-    let binned = Binned::new(x, params.max_bins)?;
-    let rows: Vec<u32> = (0..x.nrows() as u32).collect();
+    check_max_features(params.max_features, x.n_columns())?;
+    let binned = Binned::from_rows(x, params.max_bins)?;
+    let rows: Vec<u32> = (0..x.n_rows() as u32).collect();
     let mut rng = Rng::new(SINGLE_TREE_SEED, 0);
     Ok(fit_tree(&binned, y, &rows, params, &mut rng))
 }
