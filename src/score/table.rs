@@ -73,12 +73,13 @@ pub fn column_names(keep: &[TextColumn]) -> Vec<&str> {
     columns(keep).into_iter().map(|(name, _)| name).collect()
 }
 
-/// Hands the cells of one row (of customer `id`) to `put`, in the order of [`columns`].
-fn cells(
+/// Hands the cells of one row (of customer `id`, with the values `kept` of the `keep`
+/// columns) to `put`, in the order of [`columns`].
+fn cells<'a>(
     row: &AtRiskRow,
     rank: i64,
     id: &str,
-    keep: &[TextColumn],
+    kept: impl Iterator<Item = Option<&'a str>>,
     put: &mut impl FnMut(Cell<'_>),
 ) {
     put(Cell::Int(Some(rank)));
@@ -95,8 +96,8 @@ fn cells(
     }
     put(Cell::Text(row.segment));
     put(Cell::Text(row.region));
-    for (_, values) in keep {
-        put(Cell::Text(values[row.customer as usize].as_deref()));
+    for value in kept {
+        put(Cell::Text(value));
     }
 }
 
@@ -130,7 +131,8 @@ pub fn to_dataframe(
             row,
             (first + i + 1) as i64,
             &customers.ids[row.customer as usize],
-            keep,
+            keep.iter()
+                .map(|(_, values)| values[row.customer as usize].as_deref()),
             &mut |cell| {
                 match (&mut builders[column], cell) {
                     (Builder::Int(v), Cell::Int(x)) => v.push(x),
@@ -187,30 +189,50 @@ pub(super) fn csv_lines(
     rows.par_chunks(chunk_rows)
         .enumerate()
         .map(|(k, chunk)| {
-            // The chunk's ids, copied into one buffer before any line is formatted: rows
-            // in rank order are customers far apart in memory, so each id is a cache
-            // miss, and in a loop that does nothing else the misses of successive rows
-            // overlap, where between the cells of a line they would come one by one.
-            let mut ids = String::with_capacity(chunk.len() * 16);
-            let mut ends = Vec::with_capacity(chunk.len());
+            // The chunk's ids and kept values, copied into one buffer before any line is
+            // formatted: rows in rank order are customers far apart in memory, so each
+            // value is a cache miss, and in a loop that does nothing else the misses of
+            // successive rows overlap, where between the cells of a line they would come
+            // one by one. `ends` has the end of each row's id, then of each kept value
+            // (`None` where there is none).
+            let mut texts = String::with_capacity(chunk.len() * 16 * (1 + keep.len()));
+            let mut ends = Vec::with_capacity(chunk.len() * (1 + keep.len()));
             for row in chunk {
-                ids.push_str(&customers.ids[row.customer as usize]);
-                ends.push(ids.len());
+                let c = row.customer as usize;
+                texts.push_str(&customers.ids[c]);
+                ends.push(Some(texts.len()));
+                for (_, values) in keep {
+                    ends.push(values[c].as_deref().map(|v| {
+                        texts.push_str(v);
+                        texts.len()
+                    }));
+                }
             }
+            let mut values = ends.iter().scan(0, |start, &end| {
+                Some(end.map(|end| {
+                    let text = &texts[*start..end];
+                    *start = end;
+                    text
+                }))
+            });
             let mut lines = Vec::with_capacity(chunk.len() * LINE_BYTES);
-            let mut start = 0;
-            for (i, (row, &end)) in chunk.iter().zip(&ends).enumerate() {
+            for (i, row) in chunk.iter().enumerate() {
                 let rank = (first + k * chunk_rows + i + 1) as i64;
-                let id = &ids[start..end];
-                start = end;
+                let id = values.next().flatten().expect("every row has an id");
                 let mut separator = false;
-                cells(row, rank, id, keep, &mut |cell| {
-                    if separator {
-                        lines.push(b',');
-                    }
-                    separator = true;
-                    push_cell(&mut lines, cell);
-                });
+                cells(
+                    row,
+                    rank,
+                    id,
+                    values.by_ref().take(keep.len()),
+                    &mut |cell| {
+                        if separator {
+                            lines.push(b',');
+                        }
+                        separator = true;
+                        push_cell(&mut lines, cell);
+                    },
+                );
                 lines.push(b'\n');
             }
             lines
