@@ -351,7 +351,7 @@ fn the_sample_is_every_n_over_m_th_row_whatever_the_stride() {
 fn bin_edges_of_a_large_matrix_come_from_its_strided_sample() {
     // n = 2 * BIN_SAMPLE_SIZE + 1 rows valued by their number: the sample is rows
     // i * n / m = 2i (i < m), so the values 0, 2, ..., 399,998. Four bins cut after the
-    // 50,000th, 100,000th and 150,000th of them (98, ..., 99,998; 199,998; 299,998),
+    // 50,000th, 100,000th and 150,000th of them (the values 99,998, 199,998 and 299,998),
     // halfway to the next sampled value.
     let n = 2 * BIN_SAMPLE_SIZE + 1;
     let x = column(&(0..n).map(|r| r as f64).collect::<Vec<_>>());
