@@ -136,26 +136,15 @@ impl FittedModel {
         calibration: CalibrationMethod,
     ) -> Result<FittedModel, ModelError> {
         let matrix = MatrixSpec::fit(frame);
+        // Every learner reads the rows as they are encoded, a block at a time: no design
+        // matrix beside the frame (the trees keep only their 2-byte bin codes).
+        let rows = matrix.rows_of(frame);
         let learner = match params {
-            // Encoded block by block as the solver reads it: no design matrix beside the
-            // frame.
-            ModelParams::Logistic(p) => Learner::Logistic(fit_logistic_rows(
-                &matrix.rows_of(frame),
-                labels,
-                &p.check()?,
-            )?),
-            // The trees bin the rows as they are encoded: only the bin codes (2 bytes a
-            // value) exist whole.
-            ModelParams::Tree(p) => Learner::Tree(fit_single_rows(
-                &matrix.rows_of(frame),
-                labels,
-                &p.check()?,
-            )?),
-            ModelParams::Forest(p) => Learner::Forest(fit_forest_rows(
-                &matrix.rows_of(frame),
-                labels,
-                &p.check()?,
-            )?),
+            ModelParams::Logistic(p) => {
+                Learner::Logistic(fit_logistic_rows(&rows, labels, &p.check()?)?)
+            }
+            ModelParams::Tree(p) => Learner::Tree(fit_single_rows(&rows, labels, &p.check()?)?),
+            ModelParams::Forest(p) => Learner::Forest(fit_forest_rows(&rows, labels, &p.check()?)?),
         };
         let calibrator = match calibration {
             CalibrationMethod::None => None,

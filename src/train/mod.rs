@@ -71,21 +71,16 @@ pub enum TrainError {
     },
 }
 
-/// Checks that `x` and `y` can be trained on: rows and features present, one label per
-/// row, both classes present, row indices fit in `u32`.
+/// Checks that `x` and `y` can be trained on: [`check_shape`], one label per row, both
+/// classes present.
 fn check_data<R: DesignRows + ?Sized>(x: &R, y: &[bool]) -> Result<(), TrainError> {
-    let (n_rows, n_features) = (x.n_rows(), x.n_columns());
-    if n_rows == 0 || n_features == 0 {
-        return Err(TrainError::EmptyData { n_rows, n_features });
-    }
+    check_shape(x)?;
+    let n_rows = x.n_rows();
     if y.len() != n_rows {
         return Err(TrainError::LabelLengthMismatch {
             n_rows,
             n_labels: y.len(),
         });
-    }
-    if n_rows > u32::MAX as usize {
-        return Err(TrainError::TooManyRows { n_rows });
     }
     let positives = y.iter().filter(|&&churned| churned).count();
     if positives == 0 || positives == n_rows {
@@ -93,6 +88,18 @@ fn check_data<R: DesignRows + ?Sized>(x: &R, y: &[bool]) -> Result<(), TrainErro
             n_rows,
             churned: positives == n_rows,
         });
+    }
+    Ok(())
+}
+
+/// Checks that `x` has rows and features, and that its row indices fit in `u32`.
+fn check_shape<R: DesignRows + ?Sized>(x: &R) -> Result<(), TrainError> {
+    let (n_rows, n_features) = (x.n_rows(), x.n_columns());
+    if n_rows == 0 || n_features == 0 {
+        return Err(TrainError::EmptyData { n_rows, n_features });
+    }
+    if n_rows > u32::MAX as usize {
+        return Err(TrainError::TooManyRows { n_rows });
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis, Slice};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{check_data, TrainError};
+use super::{check_data, check_shape, TrainError};
 use crate::matrix::DesignRows;
 use crate::rng::Rng;
 
@@ -86,14 +86,9 @@ impl Binned {
     /// [`TrainError::EmptyData`] without rows or features, [`TrainError::TooManyRows`]
     /// beyond `u32::MAX` rows, [`TrainError::BadParam`] unless `2 <= max_bins <= 65,535`.
     pub fn from_rows<R: DesignRows + ?Sized>(x: &R, max_bins: usize) -> Result<Binned, TrainError> {
-        let (n_rows, n_features) = (x.n_rows(), x.n_columns());
-        if n_rows == 0 || n_features == 0 {
-            return Err(TrainError::EmptyData { n_rows, n_features });
-        }
-        if n_rows > u32::MAX as usize {
-            return Err(TrainError::TooManyRows { n_rows });
-        }
+        check_shape(x)?;
         check_max_bins(max_bins)?;
+        let (n_rows, n_features) = (x.n_rows(), x.n_columns());
         let sample = strided_sample(x, n_rows.min(BIN_SAMPLE_SIZE));
         let thresholds: Vec<Vec<f64>> = sample
             .par_chunks(sample.len() / n_features)
